@@ -1,0 +1,38 @@
+"""How a run records what happened to each article it could not write.
+
+Every skip and failure goes three places: the log (with URL and reason), the
+crawl stats (``article/skipped/<reason>``, ``article/failed/<reason>``), and a
+signal that the run report listens to.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+#: sent with ``url``, ``reason``, ``detail``
+article_skipped = object()
+article_failed = object()
+#: sent with ``url``, ``reason``, ``detail`` when a listing page cannot be read
+listing_failed = object()
+
+
+def record_skip(crawler: Crawler, url: str, reason: str, detail: str = "") -> None:
+    logger.info("Skipped %s: %s%s", url, reason, f" ({detail})" if detail else "")
+    crawler.stats.inc_value(f"article/skipped/{reason}")
+    crawler.signals.send_catch_log(article_skipped, url=url, reason=reason, detail=detail)
+
+
+def record_failure(crawler: Crawler, url: str, reason: str, detail: str = "") -> None:
+    logger.error("Failed %s: %s%s", url, reason, f" ({detail})" if detail else "")
+    crawler.stats.inc_value(f"article/failed/{reason}")
+    crawler.signals.send_catch_log(article_failed, url=url, reason=reason, detail=detail)
+
+
+def record_listing_failure(crawler: Crawler, url: str, reason: str, detail: str = "") -> None:
+    logger.error("Listing %s unreadable: %s%s", url, reason, f" ({detail})" if detail else "")
+    crawler.stats.inc_value(f"listing/failed/{reason}")
+    crawler.signals.send_catch_log(listing_failed, url=url, reason=reason, detail=detail)

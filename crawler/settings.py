@@ -1,0 +1,67 @@
+"""Scrapy settings. Every value can be overridden on the command line with ``-s NAME=VALUE``."""
+
+from crawler.sources import wallstreetcn
+from pipelines.images import DEFAULT_RULES
+from pipelines.render import DEFAULT_FRONT_MATTER
+
+BOT_NAME = "crawler"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+ADDONS: dict[str, int] = {}
+
+# --- Politeness: these are real sites that owe us nothing -------------------
+USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+ROBOTSTXT_OBEY = False  # JSON APIs and article pages we are linked to, not site crawls
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024  # WeChat pages are 2–4 MB; nothing we read is bigger
+
+# Retries with exponential backoff that honours Retry-After (crawler.middlewares).
+RETRY_ENABLED = True
+RETRY_TIMES = 4
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry; doubles each time
+RETRY_BACKOFF_MAX = 120.0  # cap, also applied to Retry-After
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+}
+
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # no control port on a cron box
+LOGSTATS_INTERVAL = 60.0
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+
+# --- Sources ----------------------------------------------------------------
+WALLSTREETCN_API_BASE = wallstreetcn.DEFAULT_API_BASE
+
+# --- Output -----------------------------------------------------------------
+ITEM_PIPELINES = {
+    "pipelines.adapters.RenderPipeline": 300,
+    "pipelines.adapters.WritePipeline": 800,
+}
+OUTPUT_DIR = "output"
+#: Where an article lands under OUTPUT_DIR; unique per source and id.
+ARTICLE_PATH = "content/posts/{source}/{id}.md"
+#: Zone the front-matter ``date`` is written in (the site's Hugo ``timeZone``).
+TIMEZONE = "Asia/Shanghai"
+SUMMARY_LENGTH = 50
+#: Front matter keys in order; "{title}", "{date}", "{summary}", "{source}", "{thumbnail}" are filled per article.
+FRONT_MATTER = DEFAULT_FRONT_MATTER
+#: Disclaimer attached before the origin link, per source ("" for none).
+DISCLAIMERS = {
+    "wallstreetcn": wallstreetcn.DISCLAIMER,
+}
+#: Ordered (regex, replacement) rules for image URLs and thumbnails; the first match wins.
+IMAGE_URL_REWRITES = [list(rule) for rule in DEFAULT_RULES]

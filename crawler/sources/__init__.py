@@ -1,0 +1,14 @@
+"""What each source's responses look like: parsing and quirks, one module per source.
+
+Functions here take decoded response data and return ``pipelines.article.Article``
+objects or raise ``SourceError``; they do no I/O, so they are testable on fixtures.
+"""
+
+
+class SourceError(Exception):
+    """A response that cannot give an article. ``reason`` is a short stat-friendly code."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail

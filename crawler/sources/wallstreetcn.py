@@ -1,0 +1,175 @@
+"""wallstreetcn.com's public JSON API: listing pages, article details, and their quirks.
+
+Facts this relies on: every answer is HTTP 200 with an envelope
+``{"code": 20000, "message": "OK", "data": …}``; paid pieces carry only a
+truncated preview; republished pieces name their origin in ``source_name`` /
+``source_uri`` and usually credit it in the body; the body ends with the site's
+own disclaimer as two styled ``<div>``s.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from typing import Any
+from urllib.parse import urlencode
+
+from bs4 import BeautifulSoup, Tag
+
+from crawler.sources import SourceError
+from crawler.sources.wechat_url import article_identity
+from pipelines.article import Article, Attribution
+
+SOURCE = "wallstreetcn"
+DEFAULT_API_BASE = "https://api-one-wscn.awtmt.com"
+ARTICLE_URL = "https://wallstreetcn.com/articles/{id}"
+ARTICLE_URL_RE = re.compile(r"^https?://(?:www\.)?wallstreetcn\.com/(?:articles|a)/(\d+)(?:[/?#]|$)")
+LISTING_LIMIT = 30  # the API answers ``data: ""`` above 30
+OK_CODE = 20000
+ARTICLE_LAYOUT = "wscn-layout"
+DISCLAIMER = (
+    "风险提示及免责条款\n"
+    "市场有风险，投资需谨慎。本文不构成个人投资建议，也未考虑到个别用户特殊的投资目标、财务状况或需要。"
+    "用户应考虑本文中的任何意见、观点或结论是否符合其特定状况。据此投资，责任自负。"
+)
+#: Headers the API expects from a browser on the site.
+HEADERS = {
+    "Origin": "https://wallstreetcn.com",
+    "Referer": "https://wallstreetcn.com/",
+    "Accept": "application/json, text/plain, */*",
+}
+
+_PAID_FLAGS = ("is_priced", "is_need_pay", "is_paid", "is_vip", "is_in_vip_privilege")
+_PAID_VALUES = ("vip_type", "membership_uri", "product_id")
+_PAID_URL = re.compile(r"/(?:premium|member)/")
+_ATTRIBUTION = re.compile(r"^(?:本文|文章)?(?:来源|来自|转载自|原文来源)\s*[：:]|原文标题\s*[：:]")
+_DISCLAIMER_TITLE = "风险提示及免责条款"
+_DISCLAIMER_TEXT = re.compile(r"^市场有风险，投资需谨慎.*责任自负。?$", re.S)
+
+
+def listing_url(api_base: str, cursor: str = "") -> str:
+    query = {"limit": LISTING_LIMIT}
+    if cursor:
+        query["cursor"] = cursor
+    return f"{api_base.rstrip('/')}/apiv1/content/articles?{urlencode(query)}"
+
+
+def detail_url(api_base: str, article_id: int | str) -> str:
+    return f"{api_base.rstrip('/')}/apiv1/content/articles/{article_id}?extract=0"
+
+
+def article_url(article_id: int | str) -> str:
+    return ARTICLE_URL.format(id=article_id)
+
+
+def id_from_url(url: str) -> str | None:
+    """The article id of a ``https://wallstreetcn.com/articles/<id>`` URL, else None."""
+    match = ARTICLE_URL_RE.match(url.strip())
+    return match.group(1) if match else None
+
+
+def envelope_data(body: bytes | str) -> Any:
+    """The ``data`` of an API answer, or a SourceError naming what is wrong."""
+    try:
+        envelope = json.loads(body)
+    except ValueError as exc:
+        raise SourceError("bad-json", f"response is not JSON ({exc})") from None
+    if not isinstance(envelope, dict) or "code" not in envelope:
+        raise SourceError("bad-envelope", "response has no API envelope")
+    if envelope["code"] != OK_CODE:
+        raise SourceError("api-error", f"code {envelope['code']}: {envelope.get('message', '')}")
+    return envelope.get("data")
+
+
+def parse_listing(data: Any) -> tuple[list[dict[str, Any]], str]:
+    """Items and the next cursor ("" at the end) of a listing page's ``data``."""
+    if not isinstance(data, dict):
+        raise SourceError("bad-listing", f"listing data is {type(data).__name__}, not an object")
+    items = data.get("items") or []
+    if not isinstance(items, list):
+        raise SourceError("bad-listing", "listing items is not a list")
+    return [item for item in items if isinstance(item, dict) and item.get("id")], str(data.get("next_cursor") or "")
+
+
+def is_paid(entry: dict[str, Any]) -> bool:
+    """True for paid or members-only pieces, whose content is a truncated preview."""
+    if any(entry.get(flag) for flag in _PAID_FLAGS) or any(entry.get(key) for key in _PAID_VALUES):
+        return True
+    return any(_PAID_URL.search(str(entry.get(key) or "")) for key in ("uri", "membership_uri"))
+
+
+def skip_reason(item: dict[str, Any]) -> str | None:
+    """Why a listing item gives no article ("layout", "paid"), or None to fetch it."""
+    if item.get("layout", ARTICLE_LAYOUT) != ARTICLE_LAYOUT:
+        return "layout"
+    if is_paid(item):
+        return "paid"
+    return None
+
+
+def _text(tag: Tag) -> str:
+    return re.sub(r"\s+", " ", tag.get_text()).strip()
+
+
+def strip_site_disclaimer(soup: BeautifulSoup) -> None:
+    """Remove the site's own disclaimer blocks wherever they are; the pipeline attaches its own."""
+    for tag in soup.find_all(["div", "p", "section"]):
+        if tag.parent is None:
+            continue
+        text = _text(tag)
+        if text == _DISCLAIMER_TITLE or _DISCLAIMER_TEXT.match(text):
+            tag.decompose()
+
+
+def has_own_attribution(soup: BeautifulSoup, last_blocks: int = 3) -> bool:
+    """Whether one of the body's last text blocks already credits the origin."""
+    blocks = [text for tag in soup.find_all(["p", "div"]) if (text := _text(tag))]
+    return any(_ATTRIBUTION.search(text) for text in blocks[-last_blocks:])
+
+
+def _aliases(source_uri: str) -> list[str]:
+    identity = article_identity(source_uri) if source_uri else None
+    return [f"wechat:{identity}"] if identity else []
+
+
+def article_from_detail(data: Any) -> Article:
+    """Build the Article from a detail response's ``data``."""
+    if not isinstance(data, dict):
+        raise SourceError("bad-detail", f"detail data is {type(data).__name__}, not an object")
+    article_id = data.get("id")
+    title = str(data.get("title") or "").strip()
+    content = str(data.get("content") or "")
+    if not article_id:
+        raise SourceError("missing-id", "detail has no id")
+    if not title:
+        raise SourceError("missing-title", f"article {article_id} has no title")
+    if not content.strip():
+        raise SourceError("missing-content", f"article {article_id} has no content")
+    if is_paid(data):
+        raise SourceError("paid", f"article {article_id} is paid; its content is a preview")
+    try:
+        published = int(data["display_time"])
+    except (KeyError, TypeError, ValueError):
+        raise SourceError("missing-time", f"article {article_id} has no usable display_time") from None
+
+    soup = BeautifulSoup(content, "lxml")
+    strip_site_disclaimer(soup)
+    source_name = str(data.get("source_name") or "").strip()
+    source_uri = str(data.get("source_uri") or "").strip()
+    attribution = None
+    if source_name and not has_own_attribution(soup):
+        attribution = Attribution(name=source_name, url=source_uri, title=title)
+    image = data.get("image") if isinstance(data.get("image"), dict) else {}
+    body = soup.body.decode_contents() if soup.body else ""
+    return Article(
+        source=SOURCE,
+        id=str(article_id),
+        url=article_url(article_id),
+        title=title,
+        published=published,
+        body_html=body,
+        cover=str(image.get("uri") or ""),
+        attribution=attribution,
+        aliases=_aliases(source_uri),
+    )

@@ -1,0 +1,60 @@
+"""WeChat article URLs and the identity they share.
+
+One article has many URLs: the short ``/s/<token>`` form, and the long
+``/s?__biz=…&mid=…&idx=…&sn=…`` form with any amount of tracking noise
+(``chksm``, ``mpshare``, ``scene``, ``srcid``, ``sharer_*`` …). The identity of a
+long URL is ``__biz``+``mid``+``idx``(+``sn``); a short URL is known only by its token.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+WECHAT_HOST = "mp.weixin.qq.com"
+_SHORT_PATH = re.compile(r"^/s/([A-Za-z0-9_-]{8,})/?$")
+
+
+def is_wechat_url(url: str) -> bool:
+    return urlsplit(url).hostname == WECHAT_HOST
+
+
+def _biz_number(biz: str) -> str:
+    """``__biz`` is the account number in base64; decoded it makes a readable, path-safe id."""
+    try:
+        decoded = base64.b64decode(biz + "=" * (-len(biz) % 4), validate=True).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError):
+        decoded = ""
+    return decoded if decoded.isdigit() else re.sub(r"[^A-Za-z0-9]", "", biz)
+
+
+def article_identity(url: str) -> str | None:
+    """A stable, path-safe id for the article a WeChat URL points to, or None.
+
+    Long form: ``<account number>_<mid>_<idx>``; short form: ``s_<token>``.
+    """
+    parts = urlsplit(url.replace("&amp;", "&"))
+    if parts.hostname != WECHAT_HOST:
+        return None
+    short = _SHORT_PATH.match(parts.path)
+    if short:
+        return f"s_{short.group(1)}"
+    if parts.path.rstrip("/") not in ("/s", "/mp/appmsg/show"):
+        return None
+    query = parse_qs(parts.query)
+    biz, mid, idx = (query.get(key, [""])[0] for key in ("__biz", "mid", "idx"))
+    if not (biz and mid.isdigit() and idx.isdigit()):
+        return None
+    return f"{_biz_number(biz)}_{mid}_{idx}"
+
+
+def canonical_url(url: str) -> str:
+    """The URL reduced to its identity: short form as is, long form with only ``__biz, mid, idx, sn``."""
+    parts = urlsplit(url.replace("&amp;", "&"))
+    if _SHORT_PATH.match(parts.path):
+        return f"https://{WECHAT_HOST}{parts.path.rstrip('/')}"
+    query = parse_qs(parts.query)
+    kept = [(key, query[key][0]) for key in ("__biz", "mid", "idx", "sn") if query.get(key)]
+    return f"https://{WECHAT_HOST}/s?{urlencode(kept, safe='=')}"

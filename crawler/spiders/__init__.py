@@ -1,0 +1,1 @@
+"""One spider per source (plus ``backfill`` later), all built on ``ArticleSpider``."""

@@ -1,0 +1,67 @@
+"""What every article spider shares: outcome recording and the offline demo switch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from twisted.python.failure import Failure
+
+from crawler import outcomes
+from crawler.replay import ReplayServer
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+#: Recorded responses the ``-a demo=1`` switch replays, per spider.
+DEMO_ROUTES = PROJECT_ROOT / "demo"
+
+
+def flag(value: Any) -> bool:
+    """A ``-a name=value`` switch: 1/true/yes/on are true."""
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+class ArticleSpider(scrapy.Spider):
+    """Base for source spiders.
+
+    ``-a demo=1`` starts a local replay server on the bundled recorded responses
+    (``demo/<spider name>.json``) for the length of the crawl, so the spider runs
+    offline; subclasses point their source at ``self.demo_url``.
+    """
+
+    demo_server: ReplayServer | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticleSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if flag(kwargs.get("demo", "")):
+            spider.demo_server = ReplayServer(DEMO_ROUTES / f"{spider.name}.json")
+            spider.demo_server.start()
+            spider.logger.info("Demo: replaying recorded responses from %s", spider.demo_server.url)
+            crawler.signals.connect(spider.stop_demo, signal=signals.spider_closed)
+        return spider
+
+    @property
+    def demo_url(self) -> str | None:
+        return self.demo_server.url if self.demo_server else None
+
+    def stop_demo(self) -> None:
+        if self.demo_server:
+            self.demo_server.stop()
+
+    def skip(self, url: str, reason: str, detail: str = "") -> None:
+        outcomes.record_skip(self.crawler, url, reason, detail)
+
+    def fail(self, url: str, reason: str, detail: str = "") -> None:
+        outcomes.record_failure(self.crawler, url, reason, detail)
+
+    def request_failed(self, failure: Failure) -> None:
+        """Errback: a request that never gave a usable response (HTTP error after retries, DNS, timeout…)."""
+        request = failure.request  # type: ignore[attr-defined]
+        response = getattr(failure.value, "response", None)
+        reason = f"http-{response.status}" if response is not None else type(failure.value).__name__
+        on_listing = request.meta.get("listing", False)
+        record = outcomes.record_listing_failure if on_listing else outcomes.record_failure
+        record(self.crawler, request.meta.get("article_url", request.url), reason, failure.getErrorMessage())

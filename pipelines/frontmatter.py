@@ -1,0 +1,51 @@
+"""Front matter in the site's exact YAML dialect.
+
+Every string is a JSON string (a valid YAML double-quoted scalar, so ``: ``,
+``"``, ``\\``, ``#`` and newlines round-trip), lists are ``  - "…"`` items,
+booleans are bare: byte for byte what the site's existing files use.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import frontmatter
+from frontmatter.default_handlers import YAMLHandler
+
+# Characters YAML forbids unescaped in a double-quoted scalar but JSON leaves raw.
+_NON_PRINTABLE = re.compile("[\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    text = json.dumps(str(value), ensure_ascii=False)
+    return _NON_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+class HugoYAMLHandler(YAMLHandler):
+    """python-frontmatter handler that writes the site's YAML dialect (and reads any YAML)."""
+
+    def export(self, metadata: Mapping[str, Any], **kwargs: object) -> str:
+        lines: list[str] = []
+        for key, value in metadata.items():
+            if isinstance(value, list | tuple):
+                if not value:
+                    lines.append(f"{key}: []")
+                    continue
+                lines.append(f"{key}:")
+                lines.extend(f"  - {scalar(item)}" for item in value)
+            else:
+                lines.append(f"{key}: {scalar(value)}")
+        return "\n".join(lines)
+
+
+def dump_document(metadata: Mapping[str, Any], body: str) -> str:
+    """The whole file: front matter, a blank line, the body, one final newline."""
+    post = frontmatter.Post(body, **metadata)
+    return frontmatter.dumps(post, handler=HugoYAMLHandler()) + "\n"
