@@ -10,7 +10,8 @@ Routes come from a JSON file::
             {"file": "ok.json"}]}
     ]}
 
-A route matches on the path and on every listed query parameter. ``responses``
+A route matches on the path and on every listed query parameter; a request
+lacking one of its ``require_headers`` gets 403, as a picky API would. ``responses``
 are served in turn, the last one repeating. Files are relative to the routes
 file; a ``.gz`` file is sent as is with ``Content-Encoding: gzip``, as the real
 servers do. ``GET /__requests__`` lists the requests served so far (path and query).
@@ -35,12 +36,19 @@ class Route:
     def __init__(self, spec: dict[str, Any], base: Path):
         self.path = spec["path"]
         self.query = {key: str(value) for key, value in spec.get("query", {}).items()}
+        self.require_headers = spec.get("require_headers", {})
         self.responses = spec.get("responses") or [spec]
         self.base = base
         self.served = 0
 
     def matches(self, path: str, query: dict[str, list[str]]) -> bool:
         return path == self.path and all(query.get(key, [None])[0] == value for key, value in self.query.items())
+
+    def respond(self, headers: Any) -> tuple[int, dict[str, str], bytes]:
+        missing = [name for name, value in self.require_headers.items() if headers.get(name) != value]
+        if missing:
+            return 403, {"Content-Type": "text/plain"}, f"missing headers: {', '.join(missing)}".encode()
+        return self.next_response()
 
     def next_response(self) -> tuple[int, dict[str, str], bytes]:
         spec = self.responses[min(self.served, len(self.responses) - 1)]
@@ -102,7 +110,7 @@ class ReplayServer:
                 with server.lock:
                     server.requests.append(self.path)
                     route = next((r for r in server.routes if r.matches(parts.path, query)), None)
-                    response = route.next_response() if route else (404, {"Content-Type": "text/plain"}, b"no route")
+                    response = route.respond(self.headers) if route else (404, {"Content-Type": "text/plain"}, b"no route")
                 self._send(*response)
 
             def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:

@@ -46,4 +46,4 @@ def text_blocks(soup: BeautifulSoup | Tag) -> list[str]:
 def summarize(soup: BeautifulSoup | Tag, length: int) -> str:
     """Text blocks joined by two spaces, cut to ``length`` characters plus ``...``."""
     text = SEPARATOR.join(text_blocks(soup))
-    return text if len(text) <= length else text[:length] + ELLIPSIS
+    return text if len(text) <= length else text[:length].rstrip() + ELLIPSIS
