@@ -48,10 +48,13 @@ WALLSTREETCN_API_BASE = wallstreetcn.DEFAULT_API_BASE
 
 # --- Output -----------------------------------------------------------------
 ITEM_PIPELINES = {
+    "pipelines.adapters.DedupePipeline": 100,
     "pipelines.adapters.RenderPipeline": 300,
     "pipelines.adapters.WritePipeline": 800,
 }
 OUTPUT_DIR = "output"
+#: SQLite file of every article written; "" means OUTPUT_DIR/.state/state.sqlite3.
+STATE_PATH = ""
 #: Where an article lands under OUTPUT_DIR; unique per source and id.
 ARTICLE_PATH = "content/posts/{source}/{id}.md"
 #: Zone the front-matter ``date`` is written in (the site's Hugo ``timeZone``).

@@ -9,9 +9,10 @@ from pathlib import Path
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawler.outcomes import record_failure
+from crawler.outcomes import record_failure, record_skip
 from pipelines.article import Article
 from pipelines.render import RenderConfig, RenderError, render
+from pipelines.state import StateStore, content_hash
 from pipelines.write import write_atomic
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,40 @@ def render_config(crawler: Crawler) -> RenderConfig:
 def output_path(crawler: Crawler, article: Article) -> Path:
     """Absolute path of an article's file: ``OUTPUT_DIR`` / ``ARTICLE_PATH``."""
     relative = crawler.settings.get("ARTICLE_PATH").format(source=article.source, id=article.id)
-    return Path(crawler.settings.get("OUTPUT_DIR")).resolve() / relative
+    return output_root(crawler) / relative
+
+
+def output_root(crawler: Crawler) -> Path:
+    return Path(crawler.settings.get("OUTPUT_DIR")).resolve()
+
+
+def state_path(crawler: Crawler) -> Path:
+    """``STATE_PATH``, by default inside the output root so a fresh ``OUTPUT_DIR`` is a fresh start."""
+    return Path(crawler.settings.get("STATE_PATH") or output_root(crawler) / ".state" / "state.sqlite3")
+
+
+class DedupePipeline:
+    """Drops an article already written under another identity (e.g. a WeChat article
+    that wallstreetcn republished): the first source to write it keeps it."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.state = StateStore(state_path(crawler))
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
+        return cls(crawler)
+
+    async def process_item(self, item: Article) -> Article:
+        owner = self.state.owner([item.key, *item.aliases])
+        if owner and owner.key != item.key:
+            detail = f"already written from {owner.source} as {owner.key} ({owner.path})"
+            record_skip(self.crawler, item.url, "duplicate", detail)
+            raise DropItem(f"{item.url}: {detail}")
+        return item
+
+    def close_spider(self) -> None:
+        self.state.close()
 
 
 class RenderPipeline:
@@ -55,10 +89,13 @@ class RenderPipeline:
 
 
 class WritePipeline:
-    """Document → file under OUTPUT_DIR, atomically; identical content is left untouched."""
+    """Document → file under OUTPUT_DIR, atomically; identical content is left untouched.
+    The article is recorded in the state store only once its file is in place."""
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
+        self.root = output_root(crawler)
+        self.state = StateStore(state_path(crawler))
         self.written: list[Path] = []
 
     @classmethod
@@ -75,12 +112,14 @@ class WritePipeline:
             stats.inc_value("article/written")
             self.written.append(path)
             logger.info("Wrote %s (%s)", path, item.url)
-        item.path = str(path.relative_to(Path(self.crawler.settings.get("OUTPUT_DIR")).resolve()))
+        item.path = path.relative_to(self.root).as_posix()
+        self.state.record(key=item.key, source=item.source, id=item.id, url=item.url,
+                          document_hash=content_hash(item.document), path=item.path, aliases=item.aliases)
         return item
 
     def close_spider(self) -> None:
-        root = Path(self.crawler.settings.get("OUTPUT_DIR")).resolve()
+        self.state.close()
         folders = sorted({str(path.parent) for path in self.written})
         logger.info(
-            "%d file(s) written under %s%s", len(self.written), root, "".join(f"\n  {f}" for f in folders)
+            "%d file(s) written under %s%s", len(self.written), self.root, "".join(f"\n  {f}" for f in folders)
         )

@@ -1,0 +1,111 @@
+"""What has been written before: one SQLite file shared by every run and source.
+
+An article is recorded only after its file is safely on disk, so a run killed
+at any moment never records a file that does not exist; the next run simply
+finds it missing and writes it. Aliases tie one article's other identities to
+it (a wallstreetcn republish of a WeChat article), so it is written once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    key           TEXT PRIMARY KEY,  -- "<source>:<id>"
+    source        TEXT NOT NULL,
+    id            TEXT NOT NULL,
+    url           TEXT NOT NULL,     -- canonical URL
+    content_hash  TEXT NOT NULL,     -- sha256 of the document as first rendered (without lastmod)
+    path          TEXT NOT NULL,     -- relative to the output root
+    first_written TEXT NOT NULL,     -- UTC, ISO 8601
+    last_changed  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS aliases (
+    alias TEXT PRIMARY KEY,          -- another identity of the same article, e.g. "wechat:<id>"
+    key   TEXT NOT NULL REFERENCES articles(key)
+);
+CREATE INDEX IF NOT EXISTS articles_source ON articles(source);
+"""
+
+
+def content_hash(document: str) -> str:
+    return hashlib.sha256(document.encode("utf-8")).hexdigest()
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class Record:
+    key: str
+    source: str
+    id: str
+    url: str
+    content_hash: str
+    path: str
+    first_written: str
+    last_changed: str
+
+
+class StateStore:
+    def __init__(self, path: Path | str):
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, isolation_level=None)  # autocommit; one statement per change
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def get(self, key: str) -> Record | None:
+        row = self.db.execute(f"SELECT {', '.join(Record.__dataclass_fields__)} FROM articles WHERE key = ?", (key,)).fetchone()
+        return Record(*row) if row else None
+
+    def owner(self, keys: Iterable[str]) -> Record | None:
+        """The stored article any of ``keys`` (its own key or an alias) belongs to."""
+        for key in keys:
+            record = self.get(key)
+            if record:
+                return record
+            row = self.db.execute("SELECT key FROM aliases WHERE alias = ?", (key,)).fetchone()
+            if row:
+                return self.get(row[0])
+        return None
+
+    def known_ids(self, source: str, ids: Iterable[str]) -> set[str]:
+        """The subset of ``ids`` already stored for ``source``."""
+        wanted = list(ids)
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(f"SELECT id FROM articles WHERE source = ? AND id IN ({marks})", (source, *chunk))
+            found.update(row[0] for row in rows)
+        return found
+
+    def record(self, *, key: str, source: str, id: str, url: str, document_hash: str, path: str,
+               aliases: Iterable[str] = (), now: str | None = None) -> None:
+        """Store (or update) an article after its file is on disk."""
+        now = now or utc_now()
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute(
+                """INSERT INTO articles (key, source, id, url, content_hash, path, first_written, last_changed)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT(key) DO UPDATE SET url = excluded.url, content_hash = excluded.content_hash,
+                       path = excluded.path,
+                       last_changed = CASE WHEN articles.content_hash = excluded.content_hash
+                                           THEN articles.last_changed ELSE excluded.last_changed END""",
+                (key, source, id, url, document_hash, path, now, now),
+            )
+            self.db.executemany(
+                "INSERT OR IGNORE INTO aliases (alias, key) VALUES (?, ?)", [(alias, key) for alias in aliases if alias != key]
+            )
