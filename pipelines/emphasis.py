@@ -1,0 +1,254 @@
+"""Bold and italic that render in Hugo (goldmark), also next to CJK punctuation.
+
+CommonMark only lets ``**`` open when the run is *left-flanking* (not followed
+by whitespace, and if followed by punctuation then preceded by whitespace or
+punctuation) and close when *right-flanking* (the mirror image). Chinese text
+breaks this all the time: in ``透露**："…"**`` or ``版**「星际之门」**来了`` the
+delimiter sits between a letter and a punctuation mark and is printed as
+literal asterisks. html2text also pads text after a closing ``**`` or before an
+opening ``*`` with a space the source does not have.
+
+So the converter does not let html2text write emphasis. :func:`mark` replaces
+``<strong>``/``<em>`` by sentinel characters in the cleaned HTML (after pushing
+emphasis off places Markdown cannot express it: across blocks, around links,
+images and code); html2text passes them through as text, and :func:`render`
+turns them into delimiters that are flanking, moving one boundary character at
+a time (whitespace, or a punctuation mark that is not Markdown syntax) just
+outside the delimiters. Text and its order never change; at worst a
+punctuation mark is no longer bold. A pair that cannot be made to render (its
+boundary is Markdown syntax such as a code span) is written as plain text
+rather than as visible asterisks.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from bs4 import BeautifulSoup, NavigableString, Tag
+
+from pipelines.summary import BLOCK_TAGS
+
+#: Emphasis tags and the Markdown delimiter each becomes (as html2text writes them).
+DELIMITERS = {"strong": "**", "b": "**", "em": "*", "i": "*", "u": "*"}
+#: Inline elements whose content Markdown keeps literal: emphasis inside would show its asterisks.
+LITERAL_TAGS = ("code", "kbd", "samp", "tt")
+#: Unicode noncharacters: never text, so they can stand for delimiters through html2text.
+_SENTINELS = {("**", True): "\ufdd0", ("**", False): "\ufdd1", ("*", True): "\ufdd2", ("*", False): "\ufdd3"}
+_KIND = {char: key for key, char in _SENTINELS.items()}
+_SENTINEL_RE = re.compile("[\ufdd0-\ufdd3]")
+#: ASCII punctuation that is plain text in html2text's output next to a delimiter
+#: (the rest can be Markdown syntax: code spans, links, escapes, other emphasis, HTML).
+_MOVABLE_ASCII = frozenset("!\"$%',.:;?@^{}()/-+=#|")
+_BLOCKS = sorted(BLOCK_TAGS)
+
+
+# --- HTML side ---------------------------------------------------------------
+
+def _is_blank(node: object) -> bool:
+    return isinstance(node, NavigableString) and not node.strip()
+
+
+def _edge_child(tag: Tag, last: bool) -> Tag | None:
+    children = [c for c in tag.children if not _is_blank(c)]
+    if not children:
+        return None
+    child = children[-1] if last else children[0]
+    return child if isinstance(child, Tag) else None
+
+
+def _wrap_contents(soup: BeautifulSoup, parent: Tag, name: str) -> None:
+    """Put all of ``parent``'s children inside a new ``name`` element."""
+    wrapper = soup.new_tag(name)
+    for child in list(parent.contents):
+        wrapper.append(child.extract())
+    parent.append(wrapper)
+
+
+def _push_into_blocks(soup: BeautifulSoup, tag: Tag) -> None:
+    """Emphasis around blocks becomes emphasis inside each block (Markdown cannot span blocks)."""
+    group: list = []
+
+    def flush() -> None:
+        if any(not _is_blank(node) for node in group):
+            wrapper = soup.new_tag(tag.name)
+            group[0].insert_before(wrapper)
+            for node in group:
+                wrapper.append(node.extract())
+        group.clear()
+
+    for child in list(tag.children):
+        if isinstance(child, Tag) and (child.name in BLOCK_TAGS or child.find(_BLOCKS)):
+            flush()
+            if child.name != "br":
+                _wrap_contents(soup, child, tag.name)
+        else:
+            group.append(child)
+    flush()
+    tag.unwrap()
+
+
+def _move_edges_out(soup: BeautifulSoup, tag: Tag) -> bool:
+    """Images and code at the edge leave the emphasis; a link at the edge takes it inside.
+
+    ``**![](x)**``, ``**`x`**`` and ``**[x](u)**`` put Markdown syntax right
+    behind the delimiter, which then cannot open or close next to a letter.
+    """
+    for last in (False, True):
+        edge = _edge_child(tag, last)
+        if edge is None:
+            continue
+        if edge.name in ("img", *LITERAL_TAGS):
+            (tag.insert_after if last else tag.insert_before)(edge.extract())
+            return True
+        if edge.name == "a":
+            _wrap_contents(soup, edge, tag.name)
+            (tag.insert_after if last else tag.insert_before)(edge.extract())
+            return True
+    return False
+
+
+def mark(soup: BeautifulSoup) -> None:
+    """Replace emphasis elements by sentinels that :func:`render` turns into delimiters."""
+    for text in soup.find_all(string=_SENTINEL_RE):
+        text.replace_with(_SENTINEL_RE.sub("", text))
+    for tag in soup.find_all(list(DELIMITERS)):
+        if tag.find_parent(LITERAL_TAGS) or any(DELIMITERS[p.name] == DELIMITERS[tag.name] for p in tag.find_parents(list(DELIMITERS))):
+            tag.unwrap()  # literal context, or already bold/italic: nothing to add
+    while spanning := next((t for t in soup.find_all(list(DELIMITERS)) if t.find(_BLOCKS)), None):
+        _push_into_blocks(soup, spanning)
+    while any(_move_edges_out(soup, tag) for tag in soup.find_all(list(DELIMITERS))):
+        pass
+    for tag in soup.find_all(list(DELIMITERS)):
+        delimiter = DELIMITERS[tag.name]
+        if tag.get_text().strip() or tag.find("img"):
+            tag.insert(0, NavigableString(_SENTINELS[delimiter, True]))
+            tag.append(NavigableString(_SENTINELS[delimiter, False]))
+        tag.unwrap()
+
+
+# --- Markdown side -----------------------------------------------------------
+
+@dataclass(eq=False)
+class _Delim:
+    delimiter: str
+    opens: bool
+    partner: _Delim | None = None
+
+
+def _is_space(char: str) -> bool:
+    return char in "\t\n\r\f" or unicodedata.category(char) == "Zs"
+
+
+def _is_punct(char: str) -> bool:
+    # CommonMark 0.31: Unicode punctuation is general category P or S.
+    return unicodedata.category(char)[0] in "PS"
+
+
+def _left_flanking(before: str, after: str) -> bool:
+    return not _is_space(after) and (not _is_punct(after) or _is_space(before) or _is_punct(before))
+
+
+def _right_flanking(before: str, after: str) -> bool:
+    return not _is_space(before) and (not _is_punct(before) or _is_space(after) or _is_punct(after))
+
+
+def _movable(tokens: list, index: int) -> bool:
+    """Whether the character at ``index`` is plain text that may cross a delimiter."""
+    char = tokens[index]
+    if not isinstance(char, str):
+        return False
+    if _is_space(char):
+        return True
+    if index > 0 and tokens[index - 1] == "\\":
+        return False  # escaped: its backslash must stay with it
+    if char.isascii():
+        if char == "!" and index + 1 < len(tokens) and tokens[index + 1] == "[":
+            return False  # image syntax
+        return char in _MOVABLE_ASCII
+    return _is_punct(char)
+
+
+def _tokens(block: str) -> list:
+    """Characters, with sentinels as paired delimiters; unpaired sentinels are dropped."""
+    tokens: list = []
+    stack: list[_Delim] = []
+    for char in block:
+        if char not in _KIND:
+            tokens.append(char)
+            continue
+        delimiter, opens = _KIND[char]
+        if opens:
+            stack.append(_Delim(delimiter, True))
+            tokens.append(stack[-1])
+        elif stack and stack[-1].delimiter == delimiter:
+            opener = stack.pop()
+            closer = _Delim(delimiter, False, opener)
+            opener.partner = closer
+            tokens.append(closer)
+    unpaired = {id(d) for d in stack}
+    return [t for t in tokens if id(t) not in unpaired]
+
+
+def _drop(tokens: list, delim: _Delim) -> None:
+    tokens.remove(delim)
+    tokens.remove(delim.partner)
+
+
+def _fix_once(tokens: list) -> bool:
+    """Make one repair to the first delimiter run that would not render; False if none."""
+    i = 0
+    while i < len(tokens):
+        if isinstance(tokens[i], str):
+            i += 1
+            continue
+        j = i
+        while j < len(tokens) and not isinstance(tokens[j], str):
+            j += 1
+        run = tokens[i:j]
+        for a, b in zip(run, run[1:]):
+            if a.partner is b:  # empty pair
+                _drop(tokens, a)
+                return True
+            if not a.opens and b.opens and a.delimiter == b.delimiter:  # `**a****b**`: one pair
+                tokens.remove(a)
+                tokens.remove(b)
+                a.partner.partner, b.partner.partner = b.partner, a.partner
+                return True
+        closers = [d for d in run if not d.opens]
+        gap = i + len(closers)  # between the closers and the openers of the run
+        before = tokens[i - 1] if i > 0 else "\n"
+        after = tokens[j] if j < len(tokens) else "\n"
+        if closers and not _right_flanking(before, after):
+            if i > 0 and _movable(tokens, i - 1):
+                char = tokens.pop(i - 1)  # the last character inside goes just after the closers
+                if not (_is_space(char) and gap == j and _is_space(after)):  # else: spaces collapse anyway
+                    tokens.insert(gap - 1, char)
+            else:
+                _drop(tokens, closers[0])
+            return True
+        if gap < j and not _left_flanking(before, after):
+            if j < len(tokens) and _movable(tokens, j):
+                char = tokens.pop(j)  # the first character inside goes just before the openers
+                if not (_is_space(char) and gap == i and _is_space(before)):
+                    tokens.insert(gap, char)
+            else:
+                _drop(tokens, run[-1])
+            return True
+        i = j
+    return False
+
+
+def _render_block(block: str) -> str:
+    if not _SENTINEL_RE.search(block):
+        return block
+    tokens = _tokens(block)
+    while _fix_once(tokens):
+        pass
+    return "".join(t if isinstance(t, str) else t.delimiter for t in tokens)
+
+
+def render(markdown: str) -> str:
+    """Turn the sentinels left by :func:`mark` into delimiters that render, block by block."""
+    return "\n\n".join(_render_block(block) for block in markdown.split("\n\n"))
