@@ -55,7 +55,16 @@ class RenderConfig:
 
 
 def format_date(timestamp: int, timezone: str) -> str:
-    return datetime.fromtimestamp(timestamp, ZoneInfo(timezone)).strftime(DATE_FORMAT)
+    """``timestamp`` as the site writes dates; a time Hugo could not read (or a missing
+    one, 0) is an error: Hugo fails the build on a malformed year, and older versions
+    silently date the page 0001-01-01."""
+    try:
+        moment = datetime.fromtimestamp(timestamp, ZoneInfo(timezone))
+    except (OverflowError, OSError, ValueError) as error:
+        raise RenderError(f"unusable publication time {timestamp!r}: {error}") from None
+    if timestamp <= 0:
+        raise RenderError(f"unusable publication time {timestamp!r} ({moment.isoformat()})")
+    return moment.strftime(DATE_FORMAT)
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>])")
