@@ -79,3 +79,10 @@ def test_code_blocks_are_fenced_with_their_lines() -> None:  # hand-made
 def test_literal_markdown_hook() -> None:  # hand-made: how a source cleaner hands over a formula
     md = convert('<p>质能 <span data-md="$E=mc^2$">E=mc2</span> 方程</p><div data-md="$$\\int_0^1 x\\,dx$$">∫</div>')
     assert md == "质能 $E=mc^2$ 方程\n\n$$\\int_0^1 x\\,dx$$"
+
+
+def test_urls_with_spaces_and_cjk_stay_links() -> None:  # hand-made
+    md = convert('<p><img src="https://x.example/a b.png"><a href="https://x.example/搜索?q=a b">链接</a></p>')
+    html = rendered(md)
+    assert html.find("img")["src"] == "https://x.example/a%20b.png"
+    assert html.find("a")["href"] == "https://x.example/%E6%90%9C%E7%B4%A2?q=a%20b"
