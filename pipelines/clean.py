@@ -63,7 +63,8 @@ def clean(soup: BeautifulSoup, rewrite_image: Callable[[str], str] = lambda url:
     for tag in soup.find_all(AS_DIV_TAGS):
         tag.name = "div"
     for tag in soup.find_all(UNWRAP_TAGS):
-        tag.unwrap()
+        if not tag.has_attr("data-md"):  # literal Markdown handed over by a source cleaner
+            tag.unwrap()
     for tag in soup.find_all(True):
         tag.attrs = {k: v for k, v in tag.attrs.items() if k in KEEP_ATTRS}
     return soup

@@ -10,7 +10,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from pipelines.clean import parse
+from pipelines.clean import clean, parse
 from pipelines.markdown import html_to_markdown
 
 MD = MarkdownIt("commonmark")
@@ -23,7 +23,7 @@ def visible(markdown: str) -> str:
 
 
 def round_trip(text: str) -> str:
-    return visible(html_to_markdown(parse(f"<p>{html.escape(text)}</p>")))
+    return visible(html_to_markdown(clean(parse(f"<p>{html.escape(text)}</p>"))))
 
 
 @settings(max_examples=400, deadline=None)
@@ -47,7 +47,7 @@ def test_any_paragraph_text_renders_as_itself(text: str) -> None:
 
 def test_escapes_only_where_needed() -> None:  # hand-made: ordinary text gets no backslashes
     for text in ["参考[1]和[2]", "x_1 和 snake_case", "a * b", "价格 <100> 元 & 税", "C:\\path", "话题 #标签#"]:
-        assert "\\" not in html_to_markdown(parse(f"<p>{html.escape(text)}</p>")).replace("C:\\path", "")
+        assert "\\" not in html_to_markdown(clean(parse(f"<p>{html.escape(text)}</p>"))).replace("C:\\path", "")
 
 
 def test_line_breaks_are_hard_breaks_inside_a_paragraph() -> None:  # hand-made

@@ -10,7 +10,7 @@ from bs4 import BeautifulSoup
 from markdown_it import MarkdownIt
 
 from crawler.sources import wallstreetcn
-from pipelines.clean import parse
+from pipelines.clean import clean, parse
 from pipelines.markdown import html_to_markdown, tidy
 from pipelines.render import RenderConfig, render
 from tests.conftest import WSCN
@@ -48,7 +48,7 @@ def test_3782700_shows_every_block_of_the_source_and_the_disclaimer_once() -> No
 
 
 def convert(html: str) -> str:
-    return html_to_markdown(parse(html))
+    return html_to_markdown(clean(parse(html)))
 
 
 def test_site_shape_lists_at_column_zero_and_single_blank_lines() -> None:  # hand-made edge cases
