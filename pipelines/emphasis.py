@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
+from pipelines import escape
 from pipelines.summary import BLOCK_TAGS
 
 #: Emphasis tags and the Markdown delimiter each becomes (as html2text writes them).
@@ -137,13 +138,21 @@ class _Delim:
     partner: _Delim | None = None
 
 
+# Characters are judged as they will read once escape.restore has run: its protected
+# characters are the punctuation they stand for, and its BREAK is a line break.
+
 def _is_space(char: str) -> bool:
-    return char in "\t\n\r\f" or unicodedata.category(char) == "Zs"
+    return char in "\t\n\r\f" + escape.BREAK or unicodedata.category(char) == "Zs"
+
+
+def _collapsible(char: str) -> bool:
+    """Whitespace that may simply go when it meets other whitespace (HTML collapses it)."""
+    return char in " \t"
 
 
 def _is_punct(char: str) -> bool:
-    # CommonMark 0.31: Unicode punctuation is general category P or S.
-    return unicodedata.category(char)[0] in "PS"
+    # CommonMark 0.31 (and goldmark): Unicode punctuation is general category P or S.
+    return unicodedata.category(escape.plain(char))[0] in "PS"
 
 
 def _left_flanking(before: str, after: str) -> bool:
@@ -163,6 +172,8 @@ def _movable(tokens: list, index: int) -> bool:
         return True
     if index > 0 and tokens[index - 1] == "\\":
         return False  # escaped: its backslash must stay with it
+    if char != escape.plain(char):
+        return True  # plain text, escaped by escape.restore wherever it lands if need be
     if char.isascii():
         if char == "!" and index + 1 < len(tokens) and tokens[index + 1] == "[":
             return False  # image syntax
@@ -223,7 +234,7 @@ def _fix_once(tokens: list) -> bool:
         if closers and not _right_flanking(before, after):
             if i > 0 and _movable(tokens, i - 1):
                 char = tokens.pop(i - 1)  # the last character inside goes just after the closers
-                if not (_is_space(char) and gap == j and _is_space(after)):  # else: spaces collapse anyway
+                if not (_collapsible(char) and gap == j and _is_space(after)):  # else: spaces collapse anyway
                     tokens.insert(gap - 1, char)
             else:
                 _drop(tokens, closers[0])
@@ -231,7 +242,7 @@ def _fix_once(tokens: list) -> bool:
         if gap < j and not _left_flanking(before, after):
             if j < len(tokens) and _movable(tokens, j):
                 char = tokens.pop(j)  # the first character inside goes just before the openers
-                if not (_is_space(char) and gap == i and _is_space(before)):
+                if not (_collapsible(char) and gap == i and _is_space(before)):
                     tokens.insert(gap, char)
             else:
                 _drop(tokens, run[-1])

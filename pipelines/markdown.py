@@ -13,7 +13,7 @@ import re
 import html2text
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from pipelines import emphasis
+from pipelines import emphasis, escape
 from pipelines.clean import serialize
 
 _PLACEHOLDER = "MDRAWBLOCK{}X"
@@ -101,6 +101,7 @@ def tidy(markdown: str) -> str:
 def html_to_markdown(soup: BeautifulSoup) -> str:
     """Convert a cleaned article body to Markdown (without a trailing newline)."""
     raw = _extract_raw(soup)
+    escape.protect(soup)
     emphasis.mark(soup)  # html2text's own emphasis does not render next to CJK punctuation
-    markdown = tidy(emphasis.render(_converter().handle(serialize(soup))))
+    markdown = escape.restore(tidy(emphasis.render(_converter().handle(serialize(soup)))))
     return _PLACEHOLDER_RE.sub(lambda m: raw[int(m.group(1))], markdown)
