@@ -100,7 +100,7 @@ def front_matter(article: Article, summary_text: str, thumbnail: str, config: Re
     values = {
         "title": article.title,
         "date": format_date(article.published, config.timezone),
-        "summary": summary_text,
+        "summary": escape_inline(summary_text),  # Hugo renders a front-matter summary as Markdown
         "source": article.source,
         "thumbnail": thumbnail,
     }

