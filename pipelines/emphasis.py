@@ -251,12 +251,109 @@ def _fix_once(tokens: list) -> bool:
     return False
 
 
+@dataclass
+class _Run:
+    """A maximal run of delimiter characters as CommonMark sees it."""
+
+    start: int  #: index in the tokens
+    delims: list[_Delim]
+    can_open: bool
+    can_close: bool
+
+    @property
+    def length(self) -> int:
+        return sum(len(d.delimiter) for d in self.delims)
+
+
+def _runs(tokens: list) -> list[_Run]:
+    runs: list[_Run] = []
+    i = 0
+    while i < len(tokens):
+        if isinstance(tokens[i], str):
+            i += 1
+            continue
+        j = i
+        while j < len(tokens) and not isinstance(tokens[j], str):
+            j += 1
+        before = tokens[i - 1] if i > 0 else "\n"
+        after = tokens[j] if j < len(tokens) else "\n"
+        runs.append(_Run(i, tokens[i:j], _left_flanking(before, after), _right_flanking(before, after)))
+        i = j
+    return runs
+
+
+def _match(runs: list[_Run]) -> tuple[list[tuple[int, int, int]], int]:
+    """CommonMark's "process emphasis" over the runs: (opener, closer, 1 or 2) matches, and
+    how many delimiter characters are left over (shown as literal asterisks)."""
+    remaining = [run.length for run in runs]
+    in_stack = [True] * len(runs)
+    matches: list[tuple[int, int, int]] = []
+    for c, closer in enumerate(runs):
+        if not closer.can_close:
+            continue
+        while remaining[c]:
+            o = c - 1
+            while o >= 0:
+                opener = runs[o]
+                if in_stack[o] and remaining[o] and opener.can_open:
+                    both = opener.can_close or closer.can_open
+                    if not (both and (opener.length + closer.length) % 3 == 0 and (opener.length % 3 or closer.length % 3)):
+                        break  # "rule of 3" aside, this opener takes the closer
+                o -= 1
+            if o < 0:
+                break
+            use = 2 if remaining[o] >= 2 and remaining[c] >= 2 else 1
+            matches.append((o, c, use))
+            remaining[o] -= use
+            remaining[c] -= use
+            for k in range(o + 1, c):
+                in_stack[k] = False
+        if remaining[c] and not closer.can_open:
+            in_stack[c] = False
+    return matches, sum(remaining)
+
+
+def _problems(tokens: list) -> int:
+    """How far goldmark's reading of the delimiters is from the intended emphasis: literal
+    asterisks plus stretches of text whose bold/italic state differs."""
+    runs = _runs(tokens)
+    matches, leftover = _match(runs)
+    shown = [[0, 0] for _ in runs]  # [bold, italic] depth of the text after each run
+    for o, c, use in matches:
+        for k in range(o, c):
+            shown[k][use == 1] += 1
+    problems = leftover
+    depth = {"**": 0, "*": 0}
+    for k, run in enumerate(runs):
+        for d in run.delims:
+            depth[d.delimiter] += 1 if d.opens else -1
+        if (depth["**"] > 0, depth["*"] > 0) != (shown[k][0] > 0, shown[k][1] > 0):
+            problems += 1
+    return problems
+
+
+def _pairs(tokens: list) -> list[_Delim]:
+    return [t for t in tokens if isinstance(t, _Delim) and t.opens]
+
+
+def _without(tokens: list, opener: _Delim) -> list:
+    return [t for t in tokens if t is not opener and t is not opener.partner]
+
+
 def _render_block(block: str) -> str:
     if not _SENTINEL_RE.search(block):
         return block
     tokens = _tokens(block)
-    while _fix_once(tokens):
-        pass
+    while True:
+        while _fix_once(tokens):
+            pass
+        if not _problems(tokens):
+            break
+        # Bold and italic touching between letters can defeat every placement (CommonMark's
+        # "rule of 3"): give up the pair whose loss mends the most, the shortest on a tie.
+        span = lambda o: tokens.index(o.partner) - tokens.index(o)  # noqa: E731
+        worst = min(_pairs(tokens), key=lambda o: (_problems(_without(tokens, o)), span(o)))
+        _drop(tokens, worst)
     return "".join(t if isinstance(t, str) else t.delimiter for t in tokens)
 
 

@@ -8,7 +8,7 @@ import html
 import unicodedata
 
 from bs4 import BeautifulSoup, NavigableString, Tag
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
@@ -22,7 +22,14 @@ EMPHASIS = ("strong", "b", "em", "i")
 
 
 def inline(depth: int = 3) -> st.SearchStrategy[str]:
-    text = st.text(ALPHABET, min_size=1, max_size=6).map(html.escape)
+    words = st.text(ALPHABET, min_size=1, max_size=6).map(html.escape)
+    text = st.one_of(
+        words,
+        # (a link right after "!" reads as an image: escape.py's matter, kept apart here)
+        words.map(lambda w: f'「<a href="https://example.org/{len(w)}">{w}</a>'),
+        # (html2text writes touching code spans as one broken span: not an emphasis matter)
+        st.text("甲a1「」，.", min_size=1, max_size=4).map(lambda w: f"<code>{w}</code>,"),
+    )
     if depth == 0:
         return text
     element = st.tuples(st.sampled_from(EMPHASIS), st.lists(inline(depth - 1), min_size=1, max_size=3))
@@ -30,15 +37,15 @@ def inline(depth: int = 3) -> st.SearchStrategy[str]:
     return st.lists(node, min_size=1, max_size=4).map("".join)
 
 
-def styled_chars(root: Tag) -> list[tuple[str, bool, bool]]:
-    """(character, bold, italic) for every non-space character of the text under ``root``."""
-    out: list[tuple[str, bool, bool]] = []
+def styled_chars(root: Tag) -> list[tuple[str, bool, bool, bool]]:
+    """(character, bold, italic, in code) for every non-space character of the text under ``root``."""
+    out: list[tuple[str, bool, bool, bool]] = []
     for text in root.find_all(string=True):
         if not isinstance(text, NavigableString):
             continue
         names = {p.name for p in text.parents}
         bold, italic = bool(names & {"strong", "b"}), bool(names & {"em", "i"})
-        out.extend((c, bold, italic) for c in text if not c.isspace())
+        out.extend((c, bold, italic, "code" in names) for c in text if not c.isspace())
     return out
 
 
@@ -53,8 +60,8 @@ def touching_runs_of_both_kinds(root: Tag) -> bool:
     inner pair closes, the rest still counts as a run of 3 for CommonMark's "rule of 3",
     so a later intraword opener (``b*c``) closes it. ``<strong>a<em>b</em></strong><em>c</em>``
     gives a ``****`` run between letters that both closes and opens. Between letters no
-    placement of the delimiters avoids this, and no text may be added; such markup is rare
-    in articles and is left as it is.
+    placement of the delimiters avoids this, and no text may be added: the converter gives
+    up as little emphasis as it must there (never showing asterisks). Such markup is rare.
     """
     def solid(tag: Tag) -> list:
         return [c for c in tag.children if not (isinstance(c, NavigableString) and not c.strip())]
@@ -69,17 +76,19 @@ def touching_runs_of_both_kinds(root: Tag) -> bool:
     return False
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(inline())
 def test_emphasis_renders_and_the_text_stays(body: str) -> None:
     source = BeautifulSoup(f"<p>{body}</p>", "lxml")
-    assume(not touching_runs_of_both_kinds(source))
+    limit = touching_runs_of_both_kinds(source)
     markdown = html_to_markdown(clean(parse(f"<p>{body}</p>")))
     shown = BeautifulSoup(MarkdownIt("commonmark").render(markdown), "lxml")
     before, after = styled_chars(source.body), styled_chars(shown.body or shown)
-    assert "".join(c for c, _, _ in after) == "".join(c for c, _, _ in before), markdown  # no asterisk shows, nothing moves
-    for (char, bold, italic), (_, shown_bold, shown_italic) in zip(before, after):
-        if is_punct(char):  # punctuation may step out of a run, never into one
+    assert "".join(c[0] for c in after) == "".join(c[0] for c in before), markdown  # no asterisk shows, nothing moves
+    for (char, bold, italic, code), (_, shown_bold, shown_italic, shown_code) in zip(before, after):
+        assert shown_code == code, markdown
+        # Punctuation may step out of a run, never into one; code shows its text, not emphasis.
+        if is_punct(char) or code or limit:
             assert (shown_bold <= bold) and (shown_italic <= italic), markdown
         else:
             assert (shown_bold, shown_italic) == (bold, italic), markdown
