@@ -15,9 +15,10 @@ images and code); html2text passes them through as text, and :func:`render`
 turns them into delimiters that are flanking, moving one boundary character at
 a time (whitespace, or a punctuation mark that is not Markdown syntax) just
 outside the delimiters. Text and its order never change; at worst a
-punctuation mark is no longer bold. A pair that cannot be made to render (its
-boundary is Markdown syntax such as a code span) is written as plain text
-rather than as visible asterisks.
+punctuation mark is no longer bold. Each paragraph is then read the way
+CommonMark matches delimiters (rule of 3 included); where no placement works
+(bold and italic touching between letters, or Markdown syntax at the edge) the
+fewest pairs are written as plain text, never as visible asterisks.
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ def mark(soup: BeautifulSoup) -> None:
         pass
     for tag in soup.find_all(list(DELIMITERS)):
         delimiter = DELIMITERS[tag.name]
-        if tag.get_text().strip() or tag.find("img"):
+        if tag.get_text().strip():
             tag.insert(0, NavigableString(_SENTINELS[delimiter, True]))
             tag.append(NavigableString(_SENTINELS[delimiter, False]))
         tag.unwrap()
