@@ -101,3 +101,8 @@ def restore(markdown: str) -> str:
 def plain(char: str) -> str:
     """What a character protected by :func:`protect` reads as once restored."""
     return _FROM_PRIVATE.get(char, char)
+
+
+def text(line: str) -> str:
+    """A line of plain text as Markdown that reads as exactly that text (e.g. a summary)."""
+    return restore(line.translate(_PROTECT))

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pipelines import clean, markdown, summary
+from pipelines import clean, escape, markdown, summary
 from pipelines.article import Article, Attribution
 from pipelines.frontmatter import dump_document
 from pipelines.images import DEFAULT_RULES, ImageRewriter
@@ -100,7 +100,7 @@ def front_matter(article: Article, summary_text: str, thumbnail: str, config: Re
     values = {
         "title": article.title,
         "date": format_date(article.published, config.timezone),
-        "summary": escape_inline(summary_text),  # Hugo renders a front-matter summary as Markdown
+        "summary": escape.text(summary_text),  # Hugo renders a front-matter summary as Markdown
         "source": article.source,
         "thumbnail": thumbnail,
     }

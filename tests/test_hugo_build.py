@@ -103,6 +103,7 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     posts = site / "content" / "posts" / "handmade"
     articles = [handmade(name, body) for name, (body, _, _) in EMPHASIS_CASES.items()]
     articles.append(handmade("structure", STRUCTURE_CASE))
+    articles.append(handmade("markdown-in-summary", "<p>1. 第一 &lt;b&gt;粗&lt;/b&gt; &amp;amp; **星**</p><p># 号 - 减</p>"))
     articles.append(handmade("published-now", "<p>刚刚发布。</p>", published=int(time.time())))
     for article in articles:
         write_atomic(posts / f"{article.id}.md", render(article, RenderConfig()))
@@ -154,7 +155,8 @@ def test_front_matter_as_the_site_shows_it(build: Build) -> None:
         assert date == meta["date"].replace(" ", "T") + "+08:00", source
         summary = page.select_one("div.post__summary").get_text()
         assert typographic(summary) == typographic(commonmark(meta["summary"]).get_text())  # Hugo renders it as Markdown
-        assert typographic(summary).removesuffix("...") in typographic(page.select_one("div.post__content").get_text())
+        assert typographic(page.select_one("div.post__content").get_text()).startswith(typographic(summary).removesuffix("..."))
+        assert page.select_one("div.post__summary").find(["ol", "ul", "h1", "h2", "blockquote", "pre", "hr"]) is None
         assert [li.get_text() for li in page.select("ul.post__categories li")] == meta["categories"]
         assert [li.get_text() for li in page.select("ul.post__tags li")] == meta["tags"]
         thumbnail = page.select_one("img.post__thumbnail")
@@ -220,3 +222,8 @@ def test_article_published_now_is_built(build: Build) -> None:
     """Dated "now" in Beijing time: with the site's timeZone it is not in the future."""
     page = build.handmade("published-now")
     assert page.select_one("div.post__content p").get_text() == "刚刚发布。"
+
+
+def test_summary_shows_its_text_not_markup(build: Build) -> None:  # hand-made page
+    summary = build.handmade("markdown-in-summary").select_one("div.post__summary")
+    assert summary.get_text().strip() == "1. 第一 <b>粗</b> &amp; **星**  # 号 - 减"
