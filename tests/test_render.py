@@ -113,3 +113,9 @@ def test_rewrite_rules_apply_in_order_first_match_wins() -> None:
 def test_empty_body_is_an_error() -> None:
     with pytest.raises(RenderError):
         render(article(body_html="<p> </p><script>x()</script>"), CONFIG)
+
+
+@pytest.mark.parametrize("published", [0, -1, 10**15, 253402300799])
+def test_unusable_publication_time_is_a_render_error(published: int) -> None:  # hand-made: missing, ms-scaled, past year 9999
+    with pytest.raises(RenderError, match="unusable publication time"):
+        render(article(published=published), CONFIG)
