@@ -38,6 +38,9 @@ _HIDDEN = re.compile(r"(?:^|;)\s*display\s*:\s*none\b", re.I)
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 #: Blocks editors nest; inside a list item, heading or paragraph they only break the text up.
 _NESTING = ("section", "div", "p", "article", "figure")
+_INLINE_EMPHASIS = ("strong", "b", "em", "i", "u")
+#: Elements that are content without any text.
+_CONTENT_ELEMENTS = ("img", "hr", "table", "pre", "iframe")
 
 
 @dataclass(frozen=True)
@@ -178,8 +181,7 @@ def fix_formulas(cleaner: Cleaner) -> None:
         if "block" in str(node.get("data-formula-type") or ""):
             node.replace_with(cleaner.new("div", latex, **{"data-md": f"$$\n{latex}\n$$"}))
         else:
-            # An inline element clean.py neither drops nor unwraps; markdown.py swaps it for data-md.
-            node.replace_with(cleaner.new("math", latex, **{"data-md": f"${latex}$"}))
+            node.replace_with(cleaner.new("span", latex, **{"data-md": f"${latex}$"}))
 
 
 def fix_embeds(cleaner: Cleaner) -> None:
@@ -242,6 +244,38 @@ def _strip_trailing_breaks(tag: Tag) -> None:
         children.pop().decompose()
 
 
+def drop_empty(cleaner: Cleaner) -> None:
+    """Editors leave empty bold runs and blank paragraphs (``<p><strong><br></strong></p>``)
+    as spacers, and bold runs that start or end with spaces; Markdown shows the first as
+    stray ``**`` and cannot close the second. Unwrap and drop the empty ones, move the
+    spaces outside the others."""
+    soup = cleaner.soup
+    for tag in soup.find_all(_INLINE_EMPHASIS):
+        if not tag.get_text().strip() and not tag.find(_CONTENT_ELEMENTS):
+            tag.unwrap()
+            continue
+        _trim_edges(tag, outside=True)
+    for heading in soup.find_all(_HEADINGS):
+        _trim_edges(heading, outside=False)
+    for tag in soup.find_all(["p", "section", "div", "li", "blockquote", *_HEADINGS]):
+        if tag.parent is not None and not tag.get_text().strip() and not tag.find(_CONTENT_ELEMENTS):
+            tag.decompose()
+
+
+def _trim_edges(tag: Tag, outside: bool) -> None:
+    """Strip spaces at the start and end of ``tag``'s text, keeping them just outside if ``outside``."""
+    strings = tag.find_all(string=True)
+    if strings and strings[0][:1].isspace():
+        strings[0].replace_with(strings[0].lstrip())
+        if outside:
+            tag.insert_before(" ")
+    strings = tag.find_all(string=True)
+    if strings and strings[-1][-1:].isspace():
+        strings[-1].replace_with(strings[-1].rstrip())
+        if outside:
+            tag.insert_after(" ")
+
+
 def _blocks(soup: BeautifulSoup) -> list[Tag]:
     """Innermost block elements carrying text or images, in document order."""
     names = ("p", "li", "blockquote", "pre", "table", *_HEADINGS, "section", "div", "figure")
@@ -294,6 +328,7 @@ def clean_content(content_html: str, rules: JunkRules | None = None) -> str:
     fix_code_blocks(cleaner)
     fix_images(cleaner)
     remove_junk(cleaner)
+    drop_empty(cleaner)
     unwrap_nesting(cleaner)
     root = soup.find(id="js_content") or soup.body or soup
     return root.decode_contents()
