@@ -29,6 +29,7 @@ from pipelines.article import Article, Attribution
 SOURCE = "wechat"
 #: Namespace of WeChat identities in aliases, shared with other sources' republish links.
 ALIAS_PREFIX = "wechat:"
+#: Attached to every WeChat article: the piece is someone else's, republished with credit.
 DISCLAIMER = "本文转载自微信公众号，版权归原作者所有。如有侵权，请联系删除。"
 #: Headers of a browser arriving from WeChat itself.
 HEADERS = {
