@@ -316,7 +316,7 @@ def metadata(page: Page) -> Metadata:
         description=_first(js.get("msg_desc"), js.member("desc"), _meta(soup, "og:description")),
         url=url,
         identities=identities,
-        account_keys=[account, js.get("biz"), long_identity.split("_")[0] if long_identity else "", js.get("user_name")],
+        account_keys=[account, js.get("biz"), long_identity.split("_")[0] if long_identity else "", js.get("user_name") or js.member("user_name")],
     )
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import unescape
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup, NavigableString, PageElement, Tag
 
 #: Elements that are page machinery, never article content.
 SCAFFOLDING = (
@@ -38,6 +38,8 @@ _HIDDEN = re.compile(r"(?:^|;)\s*display\s*:\s*none\b", re.I)
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 #: Blocks editors nest; inside a list item, heading or paragraph they only break the text up.
 _NESTING = ("section", "div", "p", "article", "figure")
+#: Elements that end a line of text.
+_BLOCKS = ("p", "li", "ul", "ol", "blockquote", "pre", "table", *_HEADINGS, "section", "div", "figure", "body")
 _INLINE_EMPHASIS = ("strong", "b", "em", "i", "u")
 #: Elements that are content without any text.
 _CONTENT_ELEMENTS = ("img", "hr", "table", "pre", "iframe")
@@ -47,10 +49,10 @@ _CONTENT_ELEMENTS = ("img", "hr", "table", "pre", "iframe")
 class JunkRules:
     """Decorative boilerplate of one account, removed from its articles.
 
-    ``blocks``: regexes; a block (paragraph, section, list item…) whose whole
-    text matches is removed, with its images. ``trailer``: regexes; the first
-    block whose whole text matches starts the account's trailer, which is
-    removed with everything after it. ``images``: regexes of image URLs to drop
+    ``blocks``: regexes; a line (a paragraph, list item, or text loose in a
+    section, up to the next block) whose whole text matches is removed.
+    ``trailer``: regexes; the first line whose whole text matches starts the
+    account's trailer, which is removed with everything after it. ``images``: regexes of image URLs to drop
     (e.g. the account's QR code). Nothing is removed unless a rule says so.
     """
 
@@ -276,14 +278,26 @@ def _trim_edges(tag: Tag, outside: bool) -> None:
             tag.insert_after(" ")
 
 
-def _blocks(soup: BeautifulSoup) -> list[Tag]:
-    """Innermost block elements carrying text or images, in document order."""
-    names = ("p", "li", "blockquote", "pre", "table", *_HEADINGS, "section", "div", "figure")
-    found = []
-    for tag in soup.find_all(names):
-        if not tag.find(names):
-            found.append(tag)
-    return found
+def _text_runs(soup: BeautifulSoup) -> list[list[PageElement]]:
+    """Runs of inline content between block boundaries, in document order: the "lines"
+    a reader sees, whether a paragraph or text loose in an editor ``section``."""
+    order = {id(node): i for i, node in enumerate(soup.descendants)}
+    runs: list[list[PageElement]] = []
+    for block in soup.find_all(_BLOCKS):
+        run: list[PageElement] = []
+        for child in block.children:
+            if isinstance(child, Tag) and child.name in _BLOCKS:
+                runs.append(run)
+                run = []
+            else:
+                run.append(child)
+        runs.append(run)
+    runs = [run for run in runs if _run_text(run)]
+    return sorted(runs, key=lambda run: order[id(run[0])])
+
+
+def _run_text(run: list[PageElement]) -> str:
+    return re.sub(r"\s+", " ", "".join(node.get_text() for node in run)).strip()
 
 
 def remove_junk(cleaner: Cleaner) -> None:
@@ -296,25 +310,26 @@ def remove_junk(cleaner: Cleaner) -> None:
                 img.decompose()
     if rules.trailer:
         trailer = [re.compile(p) for p in rules.trailer]
-        start = next((b for b in _blocks(soup) if any(p.fullmatch(_text(b)) for p in trailer)), None)
+        start = next((run for run in _text_runs(soup) if any(p.fullmatch(_run_text(run)) for p in trailer)), None)
         if start is not None:
-            _remove_from(start)
+            _remove_from(start[0])
     if rules.blocks:
         blocks = [re.compile(p) for p in rules.blocks]
-        for block in _blocks(soup):
-            if block.parent is not None and any(p.fullmatch(_text(block)) for p in blocks):
-                block.decompose()
+        for run in _text_runs(soup):
+            if any(p.fullmatch(_run_text(run)) for p in blocks):
+                for node in run:
+                    node.extract()
 
 
-def _remove_from(start: Tag) -> None:
+def _remove_from(start: PageElement) -> None:
     """Remove ``start`` and everything after it in document order."""
-    node: Tag | None = start
-    while node is not None and node.name != "[document]" and node.get("id") != "js_content":
+    node: PageElement | None = start
+    while node is not None and node.name not in ("[document]", "body") and node.get("id") != "js_content":
         parent = node.parent
         for sibling in list(node.next_siblings):
             sibling.extract()
         if node is start:
-            node.decompose()
+            node.extract()
         node = parent
 
 
