@@ -61,7 +61,7 @@ class CrawlResult:
     def stats(self) -> dict[str, int]:
         """Integer stats from the final stats dump in the log."""
         dump = self.log.rsplit("Dumping Scrapy stats:", 1)[-1]
-        return {key: int(value) for key, value in re.findall(r"'([^']+)': (\d+),?\n", dump)}
+        return {key: int(value) for key, value in re.findall(r"'([^']+)': (\d+)[,}]?\n", dump)}
 
     def files(self) -> dict[str, bytes]:
         return {str(p.relative_to(self.output)): p.read_bytes() for p in sorted(self.output.rglob("*.md"))}
