@@ -40,9 +40,10 @@ LITERAL_TAGS = ("code", "kbd", "samp", "tt")
 _SENTINELS = {("**", True): "\ufdd0", ("**", False): "\ufdd1", ("*", True): "\ufdd2", ("*", False): "\ufdd3"}
 _KIND = {char: key for key, char in _SENTINELS.items()}
 _SENTINEL_RE = re.compile("[\ufdd0-\ufdd3]")
-#: ASCII punctuation that is plain text in html2text's output next to a delimiter
-#: (the rest can be Markdown syntax: code spans, links, escapes, other emphasis, HTML).
-_MOVABLE_ASCII = frozenset("!\"$%',.:;?@^{}()/-+=#|")
+#: ASCII punctuation that is plain text when it stands raw next to a delimiter. Text's
+#: Markdown-active characters are protected by escape.protect at that point, so a raw
+#: ``)``, ``]``, ``.``, ``#``, backtick, … there is syntax html2text wrote (links, code).
+_MOVABLE_ASCII = frozenset("!\"$%',:;?@^{}(/|")
 _BLOCKS = sorted(BLOCK_TAGS)
 
 
