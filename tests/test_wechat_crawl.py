@@ -214,8 +214,10 @@ def test_wallstreetcn_republish_of_a_written_wechat_article_is_not_written(tmp_p
     out = tmp_path / "out"
     (tmp_path / "wx").mkdir()
     with MockServer(wechat_routes(), tmp_path / "wx") as server:
-        first = run_crawl("wechat", out, f"urls={XUANYUAN}", settings={"WECHAT_BASE": server.url})
+        # fetched from a URL that merely serves the page: identity and canonical URL come from the page
+        first = run_crawl("wechat", out, f"urls={server.url}/s/KDWh_qGpFN5Vu1TR9t30Mw")
     assert sorted(first.files()) == [f"{POSTS}/s_KDWh_qGpFN5Vu1TR9t30Mw.md"]
+    assert first.files()[f"{POSTS}/s_KDWh_qGpFN5Vu1TR9t30Mw.md"].endswith(f"[wechat]({XUANYUAN})\n".encode())
     with MockServer(republish_routes(tmp_path), tmp_path) as server:
         second = run_crawl("wallstreetcn", out, settings={"WALLSTREETCN_API_BASE": server.url})
     assert sorted(second.files()) == [f"{POSTS}/s_KDWh_qGpFN5Vu1TR9t30Mw.md"]
@@ -226,8 +228,14 @@ def test_wallstreetcn_republish_of_a_written_wechat_article_is_not_written(tmp_p
 # --- offline demo -------------------------------------------------------------------------------
 
 
-def test_demo_serves_the_recorded_pages(full_crawl: CrawlResult, tmp_path: Path) -> None:
-    result = run_crawl("wechat", tmp_path / "out", "demo=1", "urls=https://mp.weixin.qq.com/s?__biz=MjM5ODAyNTcwMA==&mid=2651788393&idx=1")
-    name = f"{POSTS}/2398025700_2651788393_1.md"
+def test_demo_serves_the_recorded_pages_and_junk_rules_apply(full_crawl: CrawlResult, tmp_path: Path) -> None:
+    rules = json.dumps({"印记中文": {"trailer": [".*关注我们"]}}, ensure_ascii=False)
+    result = run_crawl("wechat", tmp_path / "out", "demo=1", "urls=https://mp.weixin.qq.com/s/SbB40tES2MrfoNaIPima5A",
+                       settings={"WECHAT_JUNK_RULES": rules})
+    name = f"{POSTS}/s_SbB40tES2MrfoNaIPima5A.md"
     assert sorted(result.files()) == [name]
-    assert result.files()[name] == full_crawl.files()[name]  # same page served by the demo as read from file://
+    trimmed, full = result.files()[name].decode(), full_crawl.files()[name].decode()
+    assert "关注我们" in full and "关注我们" not in trimmed
+    # the same file but for the trailer: its text line and the QR code after it
+    assert len(images(render_html(body(full)))) - len(images(render_html(body(trimmed)))) == 1
+    assert kept_in_order(visible_text(render_html(body(full))).replace("🙋‍♀️关注我们", ""), visible_text(render_html(body(trimmed)))) == 1.0

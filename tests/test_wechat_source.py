@@ -161,6 +161,24 @@ def test_title_falls_back_to_og_title_then_activity_name() -> None:
     assert wechat.metadata(wechat.classify(no_og)).title == "AI编程害死我了，给我的抓包软件埋了一个大雷！"
 
 
+def test_paid_mark_is_not_part_of_the_title() -> None:
+    # Hand-made: a real page without JS/og titles, its heading marked as paid pages are.
+    html = fixture_text("wechat/pages/wae_normal_01_xuanyuan_code.html.gz")
+    html = html.replace("var msg_title = 'AI编程害死我了，给我的抓包软件埋了一个大雷！'.html(false);", "")
+    html = re.sub(r'<meta property="og:title"[^>]*>', "", html)
+    html = html.replace("AI编程害死我了，给我的抓包软件埋了一个大雷！</h1>", "AI编程害死我了，给我的抓包软件埋了一个大雷！<span>已付费</span></h1>")
+    assert wechat.metadata(wechat.classify(html)).title == "AI编程害死我了，给我的抓包软件埋了一个大雷！"
+
+
+def test_printed_date_is_used_when_no_time_variable_is_left() -> None:
+    # Hand-made: a real page without its time variables, with #publish_time as a browser fills it.
+    html = fixture_text("wechat/pages/wae_normal_01_xuanyuan_code.html.gz")
+    html = re.sub(r"(var|window\.)\s*(ct|create_time|oriCreateTime)\s*=", "var _gone =", html).replace("ori_create_time:", "_gone:")
+    html = html.replace('<em id="publish_time" class="rich_media_meta rich_media_meta_text"></em>',
+                        '<em id="publish_time" class="rich_media_meta rich_media_meta_text">2025年11月10日 12:00</em>')
+    assert wechat.metadata(wechat.classify(html)).published == 1762747200  # 2025-11-10 12:00 +08:00
+
+
 def test_2018_date_is_used_when_ct_is_missing() -> None:
     html = fixture_text("wechat/pages/wsg_2018_mpvoice_cjrb.html.gz").replace('var ct = "1521408600";', "")
     assert wechat.metadata(wechat.classify(html)).published == 1521388800  # 2018-03-19 00:00 +08:00

@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime, timedelta, timezone
+from functools import cached_property
 from html import escape, unescape
 from urllib.parse import parse_qs, urlsplit
 
@@ -62,6 +62,8 @@ _ERROR_TITLES = (
     (UNAVAILABLE, re.compile(r"暂时无法查看|无法查看|unavailable|cannot be viewed", re.I)),
 )
 _CHINA = timezone(timedelta(hours=8))
+#: A page's printed date: ``2018-03-19`` (2018 template) or ``2025年11月10日 12:00`` (as a browser saves it)
+_DAY = re.compile(r"(\d{4})[-年/](\d{1,2})[-月/](\d{1,2})日?(?:\s+(\d{1,2}):(\d{2}))?")
 _STRING = r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'"
 _JS_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|.)", re.S)
 _JS_SIMPLE = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
@@ -175,25 +177,14 @@ def is_anti_crawl(html: str, url: str = "") -> bool:
 
 
 def _error_state(soup: BeautifulSoup) -> tuple[str, str] | None:
-    """(reason, detail) of an error page, None for anything else."""
-    title = soup.select_one(".weui-msg__title")
-    if title is not None:
-        text = _text(title)
-        desc = soup.select_one(".weui-msg__desc")
-        detail = f"{text} ({_text(desc)})" if desc is not None and _text(desc) else text
-        for reason, pattern in _ERROR_TITLES:
-            if pattern.search(text):
-                return reason, detail
-        return "error-page", detail
-    block = soup.select_one(".mesg-block")
-    page_title = _text(soup.title) if soup.title else ""
-    if block is not None:
-        text = _text(block) or page_title
-        for reason, pattern in _ERROR_TITLES:
-            if pattern.search(text):
-                return reason, text
-        return "error-page", text
-    return None
+    """(reason, detail) of an error page (``.weui-msg__title`` or ``.mesg-block``), None for anything else."""
+    message = soup.select_one(".weui-msg__title") or soup.select_one(".mesg-block")
+    if message is None:
+        return None
+    text = _text(message) or (_text(soup.title) if soup.title else "")
+    desc = soup.select_one(".weui-msg__desc")
+    detail = f"{text} ({_text(desc)})" if desc is not None and _text(desc) else text
+    return next((reason for reason, pattern in _ERROR_TITLES if pattern.search(text)), "error-page"), detail
 
 
 def classify(html: str, url: str = "") -> Page:
@@ -267,7 +258,7 @@ def _timestamp(page: Page) -> int:
         if value.isdigit() and int(value) > 0:
             return int(value)
     day = _first(js.get("publish_time"), _tag_text(page.soup, "#publish_time"), _tag_text(page.soup, "#post-date"))
-    match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?: (\d{1,2}):(\d{2}))?", day)
+    match = _DAY.fullmatch(day)
     if match:
         y, m, d, hh, mm = (int(g) if g else 0 for g in match.groups())
         return int(datetime(y, m, d, hh, mm, tzinfo=_CHINA).timestamp())
@@ -300,7 +291,7 @@ def metadata(page: Page) -> Metadata:
     identities = [i for i in dict.fromkeys([article_identity(url), long_identity]) if i]
     title = _first(
         js.get("msg_title"), js.member("title"), _meta(soup, "og:title"),
-        _tag_text(soup, "#activity-name", drop=("已付费",)),
+        _tag_text(soup, "#activity-name", drop=("已付费",)), _tag_text(soup, "title"),
     )
     if not title and page.kind == TEXT_SHARE:
         title = _share_text(js).split("\n", 1)[0][:60].strip()
