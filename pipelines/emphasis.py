@@ -1,15 +1,15 @@
-"""Bold and italic that render in Hugo (goldmark), also next to CJK punctuation.
+"""Bold, italic and strikethrough that render in Hugo (goldmark), also next to CJK punctuation.
 
 CommonMark only lets ``**`` open when the run is *left-flanking* (not followed
 by whitespace, and if followed by punctuation then preceded by whitespace or
 punctuation) and close when *right-flanking* (the mirror image). Chinese text
 breaks this all the time: in ``透露**："…"**`` or ``版**「星际之门」**来了`` the
 delimiter sits between a letter and a punctuation mark and is printed as
-literal asterisks. html2text also pads text after a closing ``**`` or before an
-opening ``*`` with a space the source does not have.
+literal asterisks (``~~`` follows the same rules). html2text also pads text after a
+closing ``**`` or ``~~``, or before an opening ``*``, with a space the source does not have.
 
 So the converter does not let html2text write emphasis. :func:`mark` replaces
-``<strong>``/``<em>`` by sentinel characters in the cleaned HTML (after pushing
+``<strong>``/``<em>``/``<del>`` by sentinel characters in the cleaned HTML (after pushing
 emphasis off places Markdown cannot express it: across blocks, around links,
 images and code); html2text passes them through as text, and :func:`render`
 turns them into delimiters that are flanking, moving one boundary character at
@@ -32,14 +32,19 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from pipelines import escape
 from pipelines.summary import BLOCK_TAGS
 
-#: Emphasis tags and the Markdown delimiter each becomes (as html2text writes them).
-DELIMITERS = {"strong": "**", "b": "**", "em": "*", "i": "*", "u": "*"}
+#: Emphasis tags and the Markdown delimiter each becomes (as html2text writes them;
+#: ``~~`` is the strikethrough Hugo enables by default).
+DELIMITERS = {"strong": "**", "b": "**", "em": "*", "i": "*", "u": "*", "del": "~~", "s": "~~", "strike": "~~"}
 #: Inline elements whose content Markdown keeps literal: emphasis inside would show its asterisks.
 LITERAL_TAGS = ("code", "kbd", "samp", "tt")
 #: Unicode noncharacters: never text, so they can stand for delimiters through html2text.
-_SENTINELS = {("**", True): "\ufdd0", ("**", False): "\ufdd1", ("*", True): "\ufdd2", ("*", False): "\ufdd3"}
+_SENTINELS = {
+    ("**", True): "\ufdd0", ("**", False): "\ufdd1",
+    ("*", True): "\ufdd2", ("*", False): "\ufdd3",
+    ("~~", True): "\ufdd4", ("~~", False): "\ufdd5",
+}
 _KIND = {char: key for key, char in _SENTINELS.items()}
-_SENTINEL_RE = re.compile("[\ufdd0-\ufdd3]")
+_SENTINEL_RE = re.compile("[\ufdd0-\ufdd5]")
 #: ASCII punctuation that is plain text when it stands raw next to a delimiter. Text's
 #: Markdown-active characters are protected by escape.protect at that point, so a raw
 #: ``)``, ``]``, ``.``, ``#``, backtick, … there is syntax html2text wrote (links, code).
@@ -255,41 +260,54 @@ def _fix_once(tokens: list) -> bool:
 
 @dataclass
 class _Run:
-    """A maximal run of delimiter characters as CommonMark sees it."""
+    """A maximal run of one delimiter character (``*`` or ``~``) as CommonMark sees it."""
 
-    start: int  #: index in the tokens
     delims: list[_Delim]
     can_open: bool
     can_close: bool
+
+    @property
+    def char(self) -> str:
+        return self.delims[0].delimiter[0]
 
     @property
     def length(self) -> int:
         return sum(len(d.delimiter) for d in self.delims)
 
 
+def _char_at(tokens: list, index: int) -> str:
+    """The character Markdown has at ``index`` (a line break beyond the block)."""
+    if not 0 <= index < len(tokens):
+        return "\n"
+    token = tokens[index]
+    return token if isinstance(token, str) else token.delimiter[0]
+
+
 def _runs(tokens: list) -> list[_Run]:
     runs: list[_Run] = []
     i = 0
     while i < len(tokens):
-        if isinstance(tokens[i], str):
+        token = tokens[i]
+        if isinstance(token, str):
             i += 1
             continue
         j = i
-        while j < len(tokens) and not isinstance(tokens[j], str):
+        while j < len(tokens) and isinstance(tokens[j], _Delim) and tokens[j].delimiter[0] == token.delimiter[0]:
             j += 1
-        before = tokens[i - 1] if i > 0 else "\n"
-        after = tokens[j] if j < len(tokens) else "\n"
-        runs.append(_Run(i, tokens[i:j], _left_flanking(before, after), _right_flanking(before, after)))
+        before, after = _char_at(tokens, i - 1), _char_at(tokens, j)
+        runs.append(_Run(tokens[i:j], _left_flanking(before, after), _right_flanking(before, after)))
         i = j
     return runs
 
 
-def _match(runs: list[_Run]) -> tuple[list[tuple[int, int, int]], int]:
-    """CommonMark's "process emphasis" over the runs: (opener, closer, 1 or 2) matches, and
-    how many delimiter characters are left over (shown as literal asterisks)."""
-    remaining = [run.length for run in runs]
+def _match(runs: list[_Run]) -> tuple[list[tuple[int, int, str]], int]:
+    """CommonMark's "process emphasis" over the runs (goldmark's strikethrough alike, with
+    runs of at most two tildes): (opener, closer, kind) matches, and how many delimiter
+    characters are left over (shown as literal asterisks or tildes)."""
+    remaining = [run.length if run.char == "*" or run.length <= 2 else 0 for run in runs]
+    leftover = sum(run.length for run in runs) - sum(remaining)
     in_stack = [True] * len(runs)
-    matches: list[tuple[int, int, int]] = []
+    matches: list[tuple[int, int, str]] = []
     for c, closer in enumerate(runs):
         if not closer.can_close:
             continue
@@ -297,7 +315,7 @@ def _match(runs: list[_Run]) -> tuple[list[tuple[int, int, int]], int]:
             o = c - 1
             while o >= 0:
                 opener = runs[o]
-                if in_stack[o] and remaining[o] and opener.can_open:
+                if in_stack[o] and remaining[o] and opener.can_open and opener.char == closer.char:
                     both = opener.can_close or closer.can_open
                     if not (both and (opener.length + closer.length) % 3 == 0 and (opener.length % 3 or closer.length % 3)):
                         break  # "rule of 3" aside, this opener takes the closer
@@ -305,31 +323,31 @@ def _match(runs: list[_Run]) -> tuple[list[tuple[int, int, int]], int]:
             if o < 0:
                 break
             use = 2 if remaining[o] >= 2 and remaining[c] >= 2 else 1
-            matches.append((o, c, use))
+            matches.append((o, c, closer.char * use))
             remaining[o] -= use
             remaining[c] -= use
             for k in range(o + 1, c):
                 in_stack[k] = False
         if remaining[c] and not closer.can_open:
             in_stack[c] = False
-    return matches, sum(remaining)
+    return matches, leftover + sum(remaining)
 
 
 def _problems(tokens: list) -> int:
     """How far goldmark's reading of the delimiters is from the intended emphasis: literal
-    asterisks plus stretches of text whose bold/italic state differs."""
+    delimiter characters plus stretches of text whose bold/italic/struck state differs."""
     runs = _runs(tokens)
-    matches, leftover = _match(runs)
-    shown = [[0, 0] for _ in runs]  # [bold, italic] depth of the text after each run
-    for o, c, use in matches:
+    matches, problems = _match(runs)
+    kinds = sorted(set(DELIMITERS.values()))
+    shown = [dict.fromkeys(kinds, 0) for _ in runs]  # depth of each kind in the text after each run
+    for o, c, kind in matches:
         for k in range(o, c):
-            shown[k][use == 1] += 1
-    problems = leftover
-    depth = {"**": 0, "*": 0}
+            shown[k][kind] += 1
+    depth = dict.fromkeys(kinds, 0)
     for k, run in enumerate(runs):
         for d in run.delims:
             depth[d.delimiter] += 1 if d.opens else -1
-        if (depth["**"] > 0, depth["*"] > 0) != (shown[k][0] > 0, shown[k][1] > 0):
+        if any((depth[kind] > 0) != (shown[k][kind] > 0) for kind in kinds):
             problems += 1
     return problems
 

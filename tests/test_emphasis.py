@@ -18,7 +18,8 @@ from pipelines.markdown import html_to_markdown
 #: CJK letters and punctuation, ASCII letters, digits and punctuation (Markdown-active
 #: ones included), spaces: everything that decides whether a delimiter run can open or close.
 ALPHABET = "甲乙丙丁「」，。：；“”‘’（）《》！？、—…ab1 .,:;!?\"'()-*_[]<>&#~`\\"
-EMPHASIS = ("strong", "b", "em", "i")
+EMPHASIS = ("strong", "b", "em", "i", "del", "s")
+STRUCK = ("del", "s")
 
 
 def inline(depth: int = 3) -> st.SearchStrategy[str]:
@@ -37,15 +38,15 @@ def inline(depth: int = 3) -> st.SearchStrategy[str]:
     return st.lists(node, min_size=1, max_size=4).map("".join)
 
 
-def styled_chars(root: Tag) -> list[tuple[str, bool, bool, bool]]:
-    """(character, bold, italic, in code) for every non-space character of the text under ``root``."""
-    out: list[tuple[str, bool, bool, bool]] = []
+def styled_chars(root: Tag) -> list[tuple[str, tuple[bool, bool, bool], bool]]:
+    """(character, (bold, italic, struck), in code) for every non-space character under ``root``."""
+    out: list[tuple[str, tuple[bool, bool, bool], bool]] = []
     for text in root.find_all(string=True):
         if not isinstance(text, NavigableString):
             continue
         names = {p.name for p in text.parents}
-        bold, italic = bool(names & {"strong", "b"}), bool(names & {"em", "i"})
-        out.extend((c, bold, italic, "code" in names) for c in text if not c.isspace())
+        style = (bool(names & {"strong", "b"}), bool(names & {"em", "i"}), bool(names & {"del", "s"}))
+        out.extend((c, style, "code" in names) for c in text if not c.isspace())
     return out
 
 
@@ -53,15 +54,17 @@ def is_punct(char: str) -> bool:
     return unicodedata.category(char)[0] in "PS"
 
 
-def touching_runs_of_both_kinds(root: Tag) -> bool:
-    """The known limit of pipelines/emphasis.py: bold and italic delimiters that touch.
+def touching_runs_of_two_kinds(root: Tag) -> bool:
+    """The known limit of pipelines/emphasis.py: delimiters of two kinds that touch.
 
     ``<strong><em>a</em>b<em>c</em></strong>`` gives one ``***`` opening run; once the
     inner pair closes, the rest still counts as a run of 3 for CommonMark's "rule of 3",
     so a later intraword opener (``b*c``) closes it. ``<strong>a<em>b</em></strong><em>c</em>``
-    gives a ``****`` run between letters that both closes and opens. Between letters no
-    placement of the delimiters avoids this, and no text may be added: the converter gives
-    up as little emphasis as it must there (never showing asterisks). Such markup is rare.
+    gives a ``****`` run between letters that both closes and opens. In ``甲~~**乙**~~``
+    each run has the other's character, punctuation, on its inner side and a letter on
+    its outer side, so neither opens. Between letters no placement of the delimiters
+    avoids this, and no text may be added: the converter gives up as little emphasis as
+    it must there (never showing delimiters). Such markup is rare.
     """
     def solid(tag: Tag) -> list:
         return [c for c in tag.children if not (isinstance(c, NavigableString) and not c.strip())]
@@ -73,6 +76,9 @@ def touching_runs_of_both_kinds(root: Tag) -> bool:
         following = tag.next_sibling
         if isinstance(following, Tag) and following.name in EMPHASIS:
             return True
+        for edge in children[:1] + children[-1:]:
+            if isinstance(edge, Tag) and edge.name in EMPHASIS and (edge.name in STRUCK) != (tag.name in STRUCK):
+                return True
     return False
 
 
@@ -80,18 +86,18 @@ def touching_runs_of_both_kinds(root: Tag) -> bool:
 @given(inline())
 def test_emphasis_renders_and_the_text_stays(body: str) -> None:
     source = BeautifulSoup(f"<p>{body}</p>", "lxml")
-    limit = touching_runs_of_both_kinds(source)
+    limit = touching_runs_of_two_kinds(source)
     markdown = html_to_markdown(clean(parse(f"<p>{body}</p>")))
-    shown = BeautifulSoup(MarkdownIt("commonmark").render(markdown), "lxml")
+    shown = BeautifulSoup(MarkdownIt("commonmark").enable("strikethrough").render(markdown), "lxml")
     before, after = styled_chars(source.body), styled_chars(shown.body or shown)
     assert "".join(c[0] for c in after) == "".join(c[0] for c in before), markdown  # no asterisk shows, nothing moves
-    for (char, bold, italic, code), (_, shown_bold, shown_italic, shown_code) in zip(before, after):
+    for (char, style, code), (_, shown_style, shown_code) in zip(before, after):
         assert shown_code == code, markdown
         # Punctuation may step out of a run, never into one; code shows its text, not emphasis.
         if is_punct(char) or code or limit:
-            assert (shown_bold <= bold) and (shown_italic <= italic), markdown
+            assert all(shown <= wanted for shown, wanted in zip(shown_style, style)), markdown
         else:
-            assert (shown_bold, shown_italic) == (bold, italic), markdown
+            assert shown_style == style, markdown
 
 
 def test_sentences_from_the_fixtures() -> None:  # from 3782700 and the notes' 302108 sample

@@ -117,6 +117,7 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     posts = site / "content" / "posts" / "handmade"
     articles = [handmade(name, body) for name, (body, _, _) in EMPHASIS_CASES.items()]
     articles.append(handmade("structure", STRUCTURE_CASE))
+    articles.append(handmade("strikethrough", "<p>甲<del>「删除」</del>文字<s>旧价，</s>新价</p>"))
     articles.append(handmade("markdown-in-summary", "<p>1. 第一 &lt;b&gt;粗&lt;/b&gt; &amp;amp; **星**</p><p># 号 - 减</p>"))
     articles.append(handmade("published-now", "<p>刚刚发布。</p>", published=int(time.time())))
     for article in articles:
@@ -273,3 +274,9 @@ def test_article_published_now_is_built(build: Build) -> None:
 def test_summary_shows_its_text_not_markup(build: Build) -> None:  # hand-made page
     summary = build.handmade("markdown-in-summary").select_one("div.post__summary")
     assert summary.get_text().strip() == "1. 第一 <b>粗</b> &amp; **星**  # 号 - 减"
+
+
+def test_strikethrough_renders_without_added_space(build: Build) -> None:  # hand-made page
+    page = content(build.handmade("strikethrough"))
+    assert [d.get_text() for d in page.find_all("del")] == ["删除", "旧价"]
+    assert page.find("p").get_text() == "甲「删除」文字旧价，新价"
