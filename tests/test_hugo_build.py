@@ -201,6 +201,9 @@ def test_images_point_where_the_markdown_said(build: Build) -> None:
         tokens = MarkdownIt("commonmark").parse(frontmatter.load(source).content)
         wanted = [child.attrs["src"] for token in tokens for child in token.children or [] if child.type == "image"]
         assert [img["src"] for img in content(build.page(source)).find_all("img")] == wanted
+        # Absolute, as Mainroad needs: a relative image breaks on list pages, a relative thumbnail resolves against the root.
+        thumbnail = frontmatter.load(source).get("thumbnail")
+        assert all(url.startswith(("https://", "http://")) for url in [*wanted, *([thumbnail] if thumbnail else [])]), source
 
 
 def test_structure_matches_the_source(build: Build) -> None:  # hand-made page
