@@ -45,6 +45,8 @@ FEED_EXPORT_ENCODING = "utf-8"
 
 # --- Sources ----------------------------------------------------------------
 WALLSTREETCN_API_BASE = wallstreetcn.DEFAULT_API_BASE
+#: Seconds below the newest already-stored article a scheduled run still reads the listing.
+LISTING_OVERLAP = 3600
 
 # --- Output -----------------------------------------------------------------
 ITEM_PIPELINES = {

@@ -42,6 +42,11 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
+def timestamp(iso: str) -> int:
+    """Unix seconds of a stored ``utc_now()`` value."""
+    return int(datetime.fromisoformat(iso).timestamp())
+
+
 @dataclass(frozen=True)
 class Record:
     key: str

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from bs4 import BeautifulSoup, Tag
 
-from crawler.sources import SourceError
+from crawler.sources import SourceError, SourceSkip
 from crawler.sources.wechat_url import article_identity
 from pipelines.article import Article, Attribution
 
@@ -147,7 +147,7 @@ def article_from_detail(data: Any) -> Article:
     if not content.strip():
         raise SourceError("missing-content", f"article {article_id} has no content")
     if is_paid(data):
-        raise SourceError("paid", f"article {article_id} is paid; its content is a preview")
+        raise SourceSkip("paid", f"article {article_id} is paid; its content is a preview")
     try:
         published = int(data["display_time"])
     except (KeyError, TypeError, ValueError):
