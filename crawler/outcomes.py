@@ -21,6 +21,9 @@ article_failed = object()
 listing_failed = object()
 #: sent with ``url``, ``status`` ("new", "updated", "unchanged"), ``path``, ``title``
 article_written = object()
+#: sent with ``status`` ("nothing", "committed", "pushed", "failed"), ``commit``, ``detail``
+#: once the run has handed its files to the site repo
+site_published = object()
 
 
 def record_skip(crawler: Crawler, url: str, reason: str, detail: str = "") -> None:
@@ -45,3 +48,11 @@ def record_written(crawler: Crawler, url: str, status: str, path: str, title: st
     """An article that reached its file: created (``new``), rewritten (``updated``) or left as it was."""
     crawler.stats.inc_value(f"article/{status}")
     crawler.signals.send_catch_log(article_written, url=url, status=status, path=path, title=title)
+
+
+def record_publish(crawler: Crawler, status: str, commit: str = "", detail: str = "") -> None:
+    """How handing the files to the site repo went."""
+    log = logger.error if status == "failed" else logger.info
+    log("Site repo: %s%s%s", status, f" {commit}" if commit else "", f" ({detail})" if detail else "")
+    crawler.stats.set_value("publish/status", status)
+    crawler.signals.send_catch_log(site_published, status=status, commit=commit, detail=detail)
