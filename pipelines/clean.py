@@ -7,6 +7,7 @@ by the source's own module before this stage.
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import quote
 
 from bs4 import BeautifulSoup, Comment, Tag
 from bs4.formatter import HTMLFormatter
@@ -30,6 +31,11 @@ def _keep_nbsp(text: str) -> str:
 NBSP_FORMATTER = HTMLFormatter(entity_substitution=_keep_nbsp, void_element_close_prefix="")
 
 
+def safe_url(url: str) -> str:
+    """Percent-encode what a Markdown link destination cannot hold raw (spaces, non-ASCII, ``<>``)."""
+    return quote(url.strip(), safe=":/?#[]@!$&'()*+,;=%~")
+
+
 def parse(html: str) -> BeautifulSoup:
     return BeautifulSoup(html, "lxml")
 
@@ -51,11 +57,14 @@ def clean(soup: BeautifulSoup, rewrite_image: Callable[[str], str] = lambda url:
         if not src or src.startswith("data:"):
             img.decompose()
             continue
-        img["src"] = rewrite_image(src)
+        img["src"] = safe_url(rewrite_image(src))
+    for a in soup.find_all("a", href=True):
+        a["href"] = safe_url(a["href"])
     for tag in soup.find_all(AS_DIV_TAGS):
         tag.name = "div"
     for tag in soup.find_all(UNWRAP_TAGS):
-        tag.unwrap()
+        if not tag.has_attr("data-md"):  # literal Markdown handed over by a source cleaner
+            tag.unwrap()
     for tag in soup.find_all(True):
         tag.attrs = {k: v for k, v in tag.attrs.items() if k in KEEP_ATTRS}
     return soup

@@ -13,6 +13,7 @@ import re
 import html2text
 from bs4 import BeautifulSoup, NavigableString, Tag
 
+from pipelines import escape
 from pipelines.clean import serialize
 
 _PLACEHOLDER = "MDRAWBLOCK{}X"
@@ -100,5 +101,6 @@ def tidy(markdown: str) -> str:
 def html_to_markdown(soup: BeautifulSoup) -> str:
     """Convert a cleaned article body to Markdown (without a trailing newline)."""
     raw = _extract_raw(soup)
-    markdown = tidy(_converter().handle(serialize(soup)))
+    escape.protect(soup)
+    markdown = escape.restore(tidy(_converter().handle(serialize(soup))))
     return _PLACEHOLDER_RE.sub(lambda m: raw[int(m.group(1))], markdown)

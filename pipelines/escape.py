@@ -1,0 +1,98 @@
+"""Keep article text as text in Markdown, escaping only where a character would become markup.
+
+html2text escapes too little (``# 话题`` becomes a heading, ``a*b*c`` emphasis, ``<tag>``
+raw HTML) and, in snob mode, far too much. So before conversion every Markdown-active
+character in the body's text is swapped for a private code point that html2text passes
+through untouched; after conversion each is put back, escaped only if its final
+context (line start, neighbours) would give it a meaning. ``<br>`` is carried the same
+way and becomes a CommonMark hard break (backslash, newline) inside a paragraph.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from bs4 import BeautifulSoup, NavigableString
+
+_ACTIVE = "\\`*_[]<>#&~-+.)="
+# Supplementary Private Use Area-B: never found in real article text.
+_TO_PRIVATE = {char: chr(0x10FF00 + i) for i, char in enumerate(_ACTIVE)}
+_FROM_PRIVATE = {code: char for char, code in _TO_PRIVATE.items()}
+BREAK = chr(0x10FFF0)
+_PROTECT = str.maketrans(_TO_PRIVATE)
+#: Where a line's text begins: after indentation, quote markers and a list marker.
+_LINE_PREFIX = re.compile(r"^(?:[ \t]*>[ \t]?)*(?:[ \t]*(?:[*+-]|\d{1,9}[.)])[ \t]+)?[ \t]*")
+_SKIP_PARENTS = {"pre", "code", "script", "style"}
+
+
+def protect(soup: BeautifulSoup) -> None:
+    """Swap Markdown-active characters in text (not code) for private code points, ``<br>`` for BREAK."""
+    for br in soup.find_all("br"):
+        br.replace_with(NavigableString(" " if br.find_parent(["td", "th"]) else BREAK))
+    for text in soup.find_all(string=True):
+        if type(text) is NavigableString and not any(p.name in _SKIP_PARENTS for p in text.parents):
+            protected = str(text).translate(_PROTECT)
+            if protected != text:
+                text.replace_with(NavigableString(protected))
+
+
+def _is_space(char: str) -> bool:
+    return char == "" or char.isspace()
+
+
+def _is_punct(char: str) -> bool:
+    return bool(char) and unicodedata.category(char)[0] in "PS"
+
+
+def _restore_line(line: str) -> str:
+    if not any(code in line for code in _FROM_PRIVATE):
+        return line
+    plain = "".join(_FROM_PRIVATE.get(c, c) for c in line)
+    start = _LINE_PREFIX.match(line).end()  # type: ignore[union-attr]  # on `line`: text markers are still private
+    brackets = "](" in plain or "][" in plain or "]:" in plain
+    out: list[str] = []
+    for i, code in enumerate(line):
+        char = _FROM_PRIVATE.get(code)
+        if char is None:
+            out.append(code)
+            continue
+        before = plain[i - 1] if i > 0 else ""
+        after = plain[i + 1] if i + 1 < len(plain) else ""
+        at_start = i == start
+        if char == "\\":
+            escape = bool(after) and after.isascii() and _is_punct(after)
+        elif char == "`":
+            escape = True
+        elif char == "*":
+            escape = at_start or not (_is_space(before) and _is_space(after))
+        elif char == "_":
+            intraword = not (_is_space(before) or _is_punct(before) or _is_space(after) or _is_punct(after))
+            escape = at_start or not (intraword or (_is_space(before) and _is_space(after)))
+        elif char in "[]":
+            escape = brackets
+        elif char == "<":
+            escape = bool(after) and (after.isascii() and after.isalpha() or after in "/!?")
+        elif char == ">":
+            escape = at_start
+        elif char == "#":
+            escape = at_start and _is_space(plain[i:].lstrip("#")[:1])
+        elif char == "&":
+            escape = re.match(r"&#?[A-Za-z0-9]+;", plain[i:]) is not None
+        elif char == "~":  # strikethrough takes two
+            escape = "~" in (before, after) or at_start
+        elif char in "-+=":  # list bullets, thematic breaks, setext underlines
+            rest = plain[start:].strip()
+            escape = at_start and (_is_space(after) or set(rest) <= {char, " "})
+        else:  # "." or ")" closing an ordered-list number
+            escape = re.fullmatch(r"\d{1,9}", plain[start:i]) is not None and _is_space(after)
+        out.append("\\" + char if escape else char)
+    return "".join(out)
+
+
+def restore(markdown: str) -> str:
+    """Put the protected characters back, escaped only where needed; BREAK becomes a hard break."""
+    markdown = re.sub(rf"[ \t]*{BREAK}[ \t]*", BREAK, markdown)
+    markdown = re.sub(rf"(^|\n)({BREAK})+|({BREAK})+(?=\n|$)", r"\1", markdown)  # breaks at block edges
+    markdown = re.sub(rf"{BREAK}+", "\\\\\n", markdown)
+    return "\n".join(_restore_line(line) for line in markdown.split("\n"))

@@ -1,0 +1,60 @@
+"""Article text stays text: whatever characters a paragraph holds, the rendered Markdown shows exactly them."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from bs4 import BeautifulSoup
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+
+from pipelines.clean import clean, parse
+from pipelines.markdown import html_to_markdown
+
+MD = MarkdownIt("commonmark")
+# Hand-made alphabet: every character Markdown gives a meaning to, plus CJK text and spaces.
+ALPHABET = "ab1 中文，。「」*_`[]()<>#&~\\!-+.=|:;/\"'"
+
+
+def visible(markdown: str) -> str:
+    return re.sub(r"\s+", " ", BeautifulSoup(MD.render(markdown), "lxml").get_text()).strip()
+
+
+def round_trip(text: str) -> str:
+    return visible(html_to_markdown(clean(parse(f"<p>{html.escape(text)}</p>"))))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=ALPHABET, min_size=1, max_size=40))
+@example("# 话题 #标签#")
+@example("snake_case_name 和 a*b*c")
+@example("参考[1]和[2](x)")
+@example("价格 <script> &copy; & 税")
+@example("**真星号**")
+@example("> 不是引用")
+@example("1. 不是列表")
+@example("* 不是列表")
+@example("C:\\path\\* 和 `code`")
+@example("~~不是删除线~~")
+@example("---")
+def test_any_paragraph_text_renders_as_itself(text: str) -> None:
+    expected = re.sub(r"\s+", " ", text).strip()
+    if expected:
+        assert round_trip(text) == expected
+
+
+def test_escapes_only_where_needed() -> None:  # hand-made: ordinary text gets no backslashes
+    for text in ["参考[1]和[2]", "x_1 和 snake_case", "a * b", "价格 <100> 元 & 税", "C:\\path", "话题 #标签#"]:
+        assert "\\" not in html_to_markdown(clean(parse(f"<p>{html.escape(text)}</p>"))).replace("C:\\path", "")
+
+
+def test_line_breaks_are_hard_breaks_inside_a_paragraph() -> None:  # hand-made
+    markdown = html_to_markdown(parse("<p><br>第一行<br>第二行<br></p>"))
+    assert markdown == "第一行\\\n第二行"
+    assert MD.render(markdown) == "<p>第一行<br />\n第二行</p>\n"
+
+
+def test_code_is_left_alone() -> None:  # hand-made
+    assert html_to_markdown(parse("<p><code>a*b_c</code></p>")) == "`a*b_c`"
