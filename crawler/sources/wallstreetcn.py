@@ -82,6 +82,15 @@ def envelope_data(body: bytes | str) -> Any:
     return envelope.get("data")
 
 
+def is_detail_answer(body: bytes) -> bool:
+    """Whether a saved file is this API's answer for one article (backfills of saved answers)."""
+    try:
+        data = envelope_data(body)
+    except SourceError:
+        return False
+    return isinstance(data, dict) and "content" in data and "id" in data
+
+
 def parse_listing(data: Any) -> tuple[list[dict[str, Any]], str]:
     """Items and the next cursor ("" at the end) of a listing page's ``data``."""
     if not isinstance(data, dict):
