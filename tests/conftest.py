@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import subprocess
 import sys
@@ -62,18 +63,30 @@ class CrawlResult:
         dump = self.log.rsplit("Dumping Scrapy stats:", 1)[-1]
         return {key: int(value) for key, value in re.findall(r"'([^']+)': (\d+),?\n", dump)}
 
+    def report(self) -> dict[str, Any]:
+        """The JSON run report this run saved (the newest under ``OUTPUT_DIR/.state/reports``)."""
+        reports = sorted((self.output / ".state" / "reports").glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
+        return json.loads(reports[-1].read_text(encoding="utf-8"))
+
     def files(self) -> dict[str, bytes]:
         return {str(p.relative_to(self.output)): p.read_bytes() for p in sorted(self.output.rglob("*.md"))}
 
 
-def run_crawl(spider: str, output: Path, *args: str, settings: dict[str, str] | None = None, timeout: int = 120) -> CrawlResult:
-    """``scrapy crawl`` in a subprocess, exactly as a user runs it, writing under ``output``."""
+def crawl_command(spider: str, output: Path, *args: str, settings: dict[str, str] | None = None) -> list[str]:
+    """The ``scrapy crawl`` command line of ``run_crawl``."""
     command = [sys.executable, "-m", "scrapy", "crawl", spider, "-s", f"OUTPUT_DIR={output}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0"]
     for name, value in (settings or {}).items():
         command += ["-s", f"{name}={value}"]
     for arg in args:
         command += ["-a", arg]
-    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    return command
+
+
+def run_crawl(spider: str, output: Path, *args: str, settings: dict[str, str] | None = None, timeout: int = 120,
+              stdin: str | None = None) -> CrawlResult:
+    """``scrapy crawl`` in a subprocess, exactly as a user runs it, writing under ``output``."""
+    command = crawl_command(spider, output, *args, settings=settings)
+    proc = subprocess.run(command, cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=timeout)
     return CrawlResult(proc.returncode, proc.stdout + proc.stderr, output)
 
 
