@@ -12,6 +12,7 @@ scheduler has room, so a list of any length never sits in memory.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import nullcontext
@@ -93,7 +94,9 @@ class BackfillSpider(ArticleSpider):
 
     async def start(self) -> AsyncIterator[Request]:
         with self.open_list() as stream:
-            for line in url_lines(stream):
+            lines = url_lines(stream)
+            # Each line is read off the reactor thread: a slow pipe on stdin must not stall the crawl.
+            while (line := await asyncio.to_thread(next, lines, None)) is not None:
                 request = self.request_for(line)
                 if request is None:
                     continue
