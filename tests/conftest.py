@@ -64,9 +64,9 @@ class CrawlResult:
         return {key: int(value) for key, value in re.findall(r"'([^']+)': (\d+),?\n", dump)}
 
     def report(self) -> dict[str, Any]:
-        """The JSON run report this run saved (the newest under ``OUTPUT_DIR/.state/reports``)."""
-        reports = sorted((self.output / ".state" / "reports").glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
-        return json.loads(reports[-1].read_text(encoding="utf-8"))
+        """The JSON run report this run saved (its path is in the run's summary)."""
+        path = re.findall(r"\n  report: (\S+\.json)\n", self.log)[-1]
+        return json.loads(Path(path).read_text(encoding="utf-8"))
 
     def files(self) -> dict[str, bytes]:
         return {str(p.relative_to(self.output)): p.read_bytes() for p in sorted(self.output.rglob("*.md"))}

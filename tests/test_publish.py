@@ -1,0 +1,131 @@
+"""Handing files to the site repo: real git repositories (a bare remote, clones, a
+concurrent pusher), never a mocked git; real ``scrapy crawl`` runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import WSCN, MockServer, run_crawl, wscn_routes
+
+POSTS = "content/posts/wallstreetcn"
+ENV = os.environ | {
+    "GIT_AUTHOR_NAME": "editor", "GIT_AUTHOR_EMAIL": "editor@example.com",
+    "GIT_COMMITTER_NAME": "editor", "GIT_COMMITTER_EMAIL": "editor@example.com",
+}
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=ENV).stdout.strip()
+
+
+def free_routes() -> dict:
+    routes = wscn_routes()
+    for route in routes["routes"]:
+        if route["query"] == {"limit": "30"}:
+            route["file"] = str(WSCN / "listing-free.json")
+    return routes
+
+
+@pytest.fixture
+def repos(tmp_path: Path) -> dict[str, Path]:
+    """A bare remote with one commit, the crawler's clone, and an editor's clone."""
+    remote, seed = tmp_path / "site.git", tmp_path / "seed"
+    subprocess.run(["git", "init", "--quiet", "--bare", "--initial-branch=main", str(remote)], check=True)
+    subprocess.run(["git", "clone", "--quiet", str(remote), str(seed)], check=True, capture_output=True)
+    (seed / "hugo.toml").write_text('title = "site"\n', encoding="utf-8")
+    git(seed, "add", "hugo.toml")
+    git(seed, "commit", "--quiet", "-m", "site")
+    git(seed, "push", "--quiet", "origin", "main")
+    clones = {"remote": remote}
+    for name in ("site", "editor"):
+        subprocess.run(["git", "clone", "--quiet", str(remote), str(tmp_path / name)], check=True, capture_output=True)
+        clones[name] = tmp_path / name
+    return clones
+
+
+def editor_pushes(editor: Path, name: str) -> str:
+    """Another job pushes to the remote: the crawler's clone is now behind."""
+    git(editor, "pull", "--quiet", "--rebase", "origin", "main")
+    page = editor / "content" / f"{name}.md"
+    page.parent.mkdir(exist_ok=True)
+    page.write_text(f"# {name}\n", encoding="utf-8")
+    git(editor, "add", ".")
+    git(editor, "commit", "--quiet", "-m", f"editor: {name}")
+    git(editor, "push", "--quiet", "origin", "main")
+    return git(editor, "rev-parse", "HEAD")
+
+
+def crawl(server: MockServer, out: Path, *args: str, **settings: str):
+    return run_crawl("wallstreetcn", out, *args, settings={
+        "WALLSTREETCN_API_BASE": server.url, "SITE_PUSH_BACKOFF": "0.05", **settings})
+
+
+def test_commits_and_pushes_rebasing_over_a_concurrent_push_then_nothing_when_unchanged(repos, tmp_path: Path) -> None:
+    remote, site = repos["remote"], repos["site"]
+    editors_commit = editor_pushes(repos["editor"], "about")  # after the crawler's clone was made
+    with MockServer(free_routes(), tmp_path) as server:
+        first = crawl(server, tmp_path / "out", f"site_repo={site}")
+        first_report = first.report()
+        head = git(remote, "rev-parse", "main")
+        second = crawl(server, tmp_path / "out", f"site_repo={site}")
+        second_report = second.report()
+
+    assert first.returncode == 0, first.log
+    assert "refused, rebasing" in first.log
+    assert first_report["publish"] == {"status": "pushed", "commit": git(remote, "rev-parse", "main"), "detail": "2 push attempt(s)"}
+    subject, _, body = git(remote, "log", "-1", "--format=%s%n%n%b", "main").partition("\n\n")
+    assert subject == "news-ingest: 2 new, 0 updated article(s)"
+    assert f"new: {POSTS}/3740710.md 马克龙豪掷1090亿开欧洲「星际之门」，Mistral狂飙登顶法国APP榜首！ <https://wallstreetcn.com/articles/3740710>" in body
+    assert f"new: {POSTS}/3782700.md" in body
+    assert git(remote, "rev-parse", "main~1") == editors_commit  # rebased on top of the other push
+    tree = git(remote, "ls-tree", "-r", "--name-only", "main").splitlines()
+    assert sorted(tree) == ["content/about.md", f"{POSTS}/3740710.md", f"{POSTS}/3782700.md", "hugo.toml"]
+    shown = subprocess.run(["git", "-C", str(remote), "show", f"main:{POSTS}/3740710.md"], capture_output=True, check=True).stdout
+    assert shown == (WSCN / "seed-3740710.md").read_bytes()
+    assert git(site, "status", "--porcelain") == ""  # state and reports stay in OUTPUT_DIR, not in the site repo
+
+    assert second.returncode == 0, second.log
+    assert second_report["publish"]["status"] == "nothing"
+    assert git(remote, "rev-parse", "main") == head  # nothing changed, nothing committed
+    assert git(site, "rev-parse", "HEAD") == head
+
+
+def test_push_refused_by_a_push_racing_it_is_rebased_and_retried(repos, tmp_path: Path) -> None:
+    """A pusher that strikes while our push is under way (from the pre-push hook, once)."""
+    remote, site, editor = repos["remote"], repos["site"], repos["editor"]
+    hook = site / ".git" / "hooks" / "pre-push"
+    hook.write_text(
+        "#!/bin/sh\n"
+        "unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE\n"
+        f"[ -e '{tmp_path}/raced' ] && exit 0\n"
+        f"touch '{tmp_path}/raced'\n"
+        f"git -C '{editor}' commit --quiet --allow-empty -m 'editor: racing push' && git -C '{editor}' push --quiet origin main\n",
+        encoding="utf-8",
+    )
+    hook.chmod(0o755)
+    with MockServer(free_routes(), tmp_path) as server:
+        result = crawl(server, tmp_path / "out", SITE_REPO=str(site))
+    assert result.returncode == 0, result.log
+    assert (tmp_path / "raced").exists()
+    assert git(remote, "log", "-1", "--format=%s", "main~1") == "editor: racing push"
+    assert git(remote, "log", "-1", "--format=%s", "main").startswith("news-ingest: 2 new")
+    assert result.report()["publish"]["detail"] == "2 push attempt(s)"
+
+
+def test_unreachable_remote_is_exit_5_and_the_next_run_pushes_the_pending_commit(repos, tmp_path: Path) -> None:
+    remote, site = repos["remote"], repos["site"]
+    git(site, "remote", "set-url", "origin", str(tmp_path / "gone.git"))
+    with MockServer(free_routes(), tmp_path) as server:
+        failed = crawl(server, tmp_path / "out", SITE_REPO=str(site), SITE_PUSH_ATTEMPTS="2")
+        assert failed.returncode == 5, failed.log
+        assert failed.report()["publish"]["status"] == "failed"
+        assert git(site, "log", "-1", "--format=%s").startswith("news-ingest: 2 new")  # committed, not lost
+        git(site, "remote", "set-url", "origin", str(remote))
+        retried = crawl(server, tmp_path / "out", SITE_REPO=str(site))
+    assert retried.returncode == 0, retried.log
+    assert retried.report()["publish"]["status"] == "pushed"
+    assert git(remote, "rev-parse", "main") == git(site, "rev-parse", "HEAD")
