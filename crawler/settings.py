@@ -1,6 +1,6 @@
 """Scrapy settings. Every value can be overridden on the command line with ``-s NAME=VALUE``."""
 
-from crawler.sources import wallstreetcn
+from crawler.sources import wallstreetcn, wechat
 from pipelines.images import DEFAULT_RULES
 from pipelines.render import DEFAULT_FRONT_MATTER
 
@@ -49,6 +49,13 @@ FEED_EXPORT_ENCODING = "utf-8"
 WALLSTREETCN_API_BASE = wallstreetcn.DEFAULT_API_BASE
 #: Seconds below the newest already-stored article a scheduled run still reads the listing.
 LISTING_OVERLAP = 3600
+#: Source label of WeChat articles (category, tag, output folder, footer link label).
+WECHAT_SOURCE_NAME = wechat.SOURCE
+#: Where mp.weixin.qq.com links are fetched (tests and the demo point it at a replay server).
+WECHAT_BASE = f"https://{wechat.WECHAT_HOST}"
+#: Per-account junk removal: {"<nickname>|<__biz>|<account number>|<gh_ id>|*": {"blocks": [regex…],
+#: "trailer": [regex…], "images": [regex…]}} (see crawler.sources.wechat_clean.JunkRules). Empty: keep all.
+WECHAT_JUNK_RULES: dict[str, dict[str, list[str]]] = {}
 
 # --- Output -----------------------------------------------------------------
 ITEM_PIPELINES = {
@@ -69,6 +76,7 @@ FRONT_MATTER = DEFAULT_FRONT_MATTER
 #: Disclaimer attached before the origin link, per source ("" for none).
 DISCLAIMERS = {
     "wallstreetcn": wallstreetcn.DISCLAIMER,
+    "wechat": wechat.DISCLAIMER,
 }
 #: Ordered (regex, replacement) rules for image URLs and thumbnails; the first match wins.
 IMAGE_URL_REWRITES = [list(rule) for rule in DEFAULT_RULES]

@@ -18,6 +18,8 @@ DROP_TAGS = ("script", "style", "noscript", "template", "svg", "canvas", "form",
 UNWRAP_TAGS = ("span", "font", "small", "big", "o:p", "mark", "ins", "abbr", "time")
 #: Generic containers html2text does not know; as ``div`` they still break blocks.
 AS_DIV_TAGS = ("section", "article", "main", "center", "header", "footer", "aside", "figure")
+#: Captions html2text would run into the image's line; as paragraphs they stand under it.
+AS_P_TAGS = ("figcaption",)
 #: Attributes the converter uses; everything else is styling noise.
 KEEP_ATTRS = {"href", "src", "alt", "title", "colspan", "rowspan", "class", "data-lang", "data-md", "start"}
 
@@ -62,6 +64,8 @@ def clean(soup: BeautifulSoup, rewrite_image: Callable[[str], str] = lambda url:
         a["href"] = safe_url(a["href"])
     for tag in soup.find_all(AS_DIV_TAGS):
         tag.name = "div"
+    for tag in soup.find_all(AS_P_TAGS):
+        tag.name = "p"
     for tag in soup.find_all(UNWRAP_TAGS):
         if not tag.has_attr("data-md"):  # literal Markdown handed over by a source cleaner
             tag.unwrap()

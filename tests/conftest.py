@@ -10,6 +10,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -94,3 +95,33 @@ def run_crawl(spider: str, output: Path, *args: str, settings: dict[str, str] | 
 def wscn_server(tmp_path: Path):
     with MockServer(wscn_routes(), tmp_path) as server:
         yield server
+
+
+WECHAT = FIXTURES / "wechat"
+#: The recorded WeChat pages by the link that serves them. Normal pages and shares by their real
+#: URLs; the error pages' real URLs are unknown, so they get made-up tokens.
+WECHAT_PAGES = {
+    "https://mp.weixin.qq.com/s/KDWh_qGpFN5Vu1TR9t30Mw": "wae_normal_01_xuanyuan_code.html.gz",
+    "https://mp.weixin.qq.com/s/SbB40tES2MrfoNaIPima5A": "wae_normal_03_yinji_blockquote_qr.html.gz",
+    "https://mp.weixin.qq.com/s?__biz=MzIzNDcyMTI5MQ==&mid=2247664546&idx=2&sn=cf3b894cff1fe9892fb0598a40c465fb&chksm=e91364ef142eca992924da1e7efc132a7fe301ebfdf403668e506be0bfada295cee7b112fd20#rd": "wae_normal_c01_jinbang_audio_svg_gif.html.gz",
+    "https://mp.weixin.qq.com/s?__biz=MjM5ODAyNTcwMA==&mid=2651788393&idx=1": "wsg_2018_mpvoice_cjrb.html.gz",
+    "https://mp.weixin.qq.com/s/JJyPUpHLM2bGvfk5FNvTUA": "wae_imgshare_01_36kr_type8.html.gz",
+    "https://mp.weixin.qq.com/s/bRt0seqxnIuoQnASJTU-8w": "wae_share_03_ruanyifeng_js_share_source.html.gz",
+    "https://mp.weixin.qq.com/s/fixture_deleted_01": "wae_deleted_01_zh.html.gz",
+    "https://mp.weixin.qq.com/s/fixture_violation_01": "wae_violation_01.html.gz",
+    "https://mp.weixin.qq.com/s/fixture_unavailable_01": "wae_unavailable_01.html.gz",
+    "https://mp.weixin.qq.com/s/fixture_expired_2018": "wsg_2018_link_expired.html.gz",
+}
+
+
+def wechat_route(url: str, file: Path | str, **extra: Any) -> dict[str, Any]:
+    """A replay route answering WeChat link ``url`` (path and identity query) with ``file``."""
+    parts = urlsplit(url)
+    query = {key: values[0] for key, values in parse_qs(parts.query).items() if key in ("__biz", "mid", "idx")}
+    return {"path": parts.path, "query": query, "file": str(file), **extra}
+
+
+def wechat_routes(pages: dict[str, Path | str] | None = None) -> dict[str, Any]:
+    """Routes serving every recorded page (``pages`` adds or overrides some)."""
+    table = {url: WECHAT / "pages" / name for url, name in WECHAT_PAGES.items()} | (pages or {})
+    return {"routes": [wechat_route(url, file) for url, file in table.items()]}

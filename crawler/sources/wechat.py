@@ -1,0 +1,374 @@
+"""WeChat official-account article pages (mp.weixin.qq.com): what a page is, and its article.
+
+Facts this relies on (``shared/notes/wechat-pages.md``): the server HTML leaves
+``<title>`` and ``#publish_time`` empty and carries the metadata in JS variables
+(``var msg_title = '…'.html(false)``, ``var nickname = htmlDecode("…")``,
+``window.ct = '…' || ''``, ``title: JsDecode('…')``), HTML-escaped; one URL can
+answer a normal article, a share of another article, an image or text share,
+an error page (deleted, violation, unavailable, expired) or the anti-crawl
+verification page, all with HTTP 200. Every response is classified first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from datetime import datetime, timedelta, timezone
+from html import escape, unescape
+from urllib.parse import parse_qs, urlsplit
+
+from bs4 import BeautifulSoup, Tag
+
+from crawler.sources import SourceError
+from crawler.sources.wechat_clean import clean_content, junk_rules
+from crawler.sources.wechat_url import WECHAT_HOST, article_identity, canonical_url
+from pipelines.article import Article, Attribution
+
+SOURCE = "wechat"
+#: Namespace of WeChat identities in aliases, shared with other sources' republish links.
+ALIAS_PREFIX = "wechat:"
+#: Attached to every WeChat article: the piece is someone else's, republished with credit.
+DISCLAIMER = "本文转载自微信公众号，版权归原作者所有。如有侵权，请联系删除。"
+#: Headers of a browser arriving from WeChat itself.
+HEADERS = {
+    "Referer": f"https://{WECHAT_HOST}/",
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "zh-CN,zh;q=0.9",
+}
+
+# Page kinds that give an article (``Page.kind``).
+NORMAL = "normal"
+SHARE = "share"  #: a share of another article: follow ``Page.share_url``
+IMAGE_SHARE = "image-share"  #: item_show_type 8
+TEXT_SHARE = "text-share"  #: item_show_type 10
+# SourceError reasons of pages that give none.
+ANTI_CRAWL = "anti-crawl"
+DELETED = "deleted"
+VIOLATION = "violation"
+UNAVAILABLE = "unavailable"
+EXPIRED = "expired"
+
+#: item_show_type values whose article lives in the page's JS data, not in #js_content
+SHARE_TYPES = {"8": IMAGE_SHARE, "10": TEXT_SHARE}
+CAPTCHA_PATH = "/mp/wappoc_appmsgcaptcha"
+_ANTI_CRAWL_TEXTS = (("环境异常", "完成验证后即可继续访问"), ("操作频繁，请稍后再试",), ("访问过于频繁",))
+#: ``.weui-msg__title`` wording → reason; violation before "无法查看", which it also contains.
+_ERROR_TITLES = (
+    (DELETED, re.compile(r"删除|deleted", re.I)),
+    (VIOLATION, re.compile(r"违规|violat", re.I)),
+    (EXPIRED, re.compile(r"过期|expired", re.I)),
+    (UNAVAILABLE, re.compile(r"暂时无法查看|无法查看|unavailable|cannot be viewed", re.I)),
+)
+_CHINA = timezone(timedelta(hours=8))
+_STRING = r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'"
+_JS_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|.)", re.S)
+_JS_SIMPLE = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
+
+
+def _js_unescape(literal: str) -> str:
+    """A JS string literal's value (quotes included in ``literal``)."""
+
+    def one(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if code[0] in "xu" and len(code) > 1:
+            return chr(int(code[1:], 16))
+        return _JS_SIMPLE.get(code, code)
+
+    return _JS_ESCAPE.sub(one, literal[1:-1])
+
+
+_ALT = rf"(?:(?:htmlDecode|JsDecode)\(\s*(?:{_STRING})\s*\)|{_STRING}|[A-Za-z_$][\w$.]*)"
+#: ``var name = <alternatives>`` / ``window.name = …``: string literals (maybe wrapped) or names, joined by ``||``
+_ASSIGNMENT = re.compile(rf"(?:\bvar\s+|\bwindow\.)([A-Za-z_$][\w$]*)\s*=(?!=)\s*\(?\s*({_ALT}(?:\s*\|\|\s*{_ALT})*)")
+#: ``name: JsDecode('…')`` or ``name: '…' * 1`` members of the page's data objects
+_MEMBER = re.compile(rf"[\s,{{]([A-Za-z_$][\w$]*)\s*:\s*(?:JsDecode\(\s*({_STRING})\s*\)|({_STRING})\s*\*\s*1)")
+
+
+class JsVars:
+    """The string values a page's scripts assign, read once per page.
+
+    ``get(name)``: the first non-empty value of ``var name = …`` or ``window.name = …``
+    whose right side is string literals (``'a' || 'b'``, ``htmlDecode("…")``,
+    ``'…'.html(false)``, ``"1" * 1``); ``member(name)``: of ``name: JsDecode('…')``.
+    Values are JS-unescaped, then HTML-unescaped.
+    """
+
+    def __init__(self, html: str):
+        self.assigned: dict[str, str] = {}
+        self.members: dict[str, str] = {}
+        for match in _ASSIGNMENT.finditer(html):
+            if match.group(1) not in self.assigned:
+                self._keep(self.assigned, match.group(1), re.findall(_STRING, match.group(2)))
+        for match in _MEMBER.finditer(html):
+            if match.group(1) not in self.members:
+                self._keep(self.members, match.group(1), [match.group(2) or match.group(3)])
+
+    @staticmethod
+    def _keep(store: dict[str, str], name: str, literals: list[str]) -> None:
+        for literal in literals:
+            value = unescape(_js_unescape(literal)).strip()
+            if value:
+                store[name] = value
+                return
+
+    def get(self, name: str) -> str:
+        return self.assigned.get(name, "")
+
+    def member(self, name: str) -> str:
+        return self.members.get(name, "")
+
+
+def _js_list_urls(html: str, name: str, key: str = "cdn_url") -> list[str]:
+    """``key`` of each item of ``window.<name> = [{…}, …]`` (not of nested objects)."""
+    start = re.search(rf"(?:\bvar\s+|\bwindow\.){re.escape(name)}\s*=\s*\[", html)
+    if not start:
+        return []
+    urls: list[str] = []
+    depth = 1
+    token = re.compile(rf"{_STRING}|[\[\]{{}}]|\b{re.escape(key)}\s*:\s*(?:JsDecode\(\s*)?({_STRING})")
+    for match in token.finditer(html, start.end()):
+        text = match.group()
+        if text in "[{":
+            depth += 1
+        elif text in "]}":
+            depth -= 1
+            if depth == 0:
+                break
+        elif match.group(1) and depth == 2:
+            urls.append(unescape(_js_unescape(match.group(1))))
+    return [url for url in urls if url]
+
+
+@dataclass
+class Page:
+    """A classified article page. ``kind`` is NORMAL, SHARE, IMAGE_SHARE or TEXT_SHARE."""
+
+    kind: str
+    html: str
+    soup: BeautifulSoup
+    url: str  #: where it was fetched (after redirects)
+    share_url: str = ""  #: for SHARE: the original article
+
+    @cached_property
+    def vars(self) -> JsVars:
+        return JsVars(self.html)
+
+    @property
+    def content(self) -> Tag | None:
+        tag = self.soup.find(id="js_content")
+        return tag if isinstance(tag, Tag) else None
+
+
+def _anti_crawl_target(url: str) -> str:
+    return parse_qs(urlsplit(url).query).get("target_url", [""])[0]
+
+
+def is_anti_crawl(html: str, url: str = "") -> bool:
+    """The verification page WeChat answers instead of articles when it suspects a crawler."""
+    if urlsplit(url).path.startswith(CAPTCHA_PATH):
+        return True
+    if 'id="js_article"' in html or 'id="js_content"' in html:
+        return False
+    return 'id="js_verify"' in html or any(all(t in html for t in texts) for texts in _ANTI_CRAWL_TEXTS)
+
+
+def _error_state(soup: BeautifulSoup) -> tuple[str, str] | None:
+    """(reason, detail) of an error page, None for anything else."""
+    title = soup.select_one(".weui-msg__title")
+    if title is not None:
+        text = _text(title)
+        desc = soup.select_one(".weui-msg__desc")
+        detail = f"{text} ({_text(desc)})" if desc is not None and _text(desc) else text
+        for reason, pattern in _ERROR_TITLES:
+            if pattern.search(text):
+                return reason, detail
+        return "error-page", detail
+    block = soup.select_one(".mesg-block")
+    page_title = _text(soup.title) if soup.title else ""
+    if block is not None:
+        text = _text(block) or page_title
+        for reason, pattern in _ERROR_TITLES:
+            if pattern.search(text):
+                return reason, text
+        return "error-page", text
+    return None
+
+
+def classify(html: str, url: str = "") -> Page:
+    """What the page is; a SourceError naming the state for pages that hold no article."""
+    if is_anti_crawl(html, url):
+        target = _anti_crawl_target(url)
+        raise SourceError(ANTI_CRAWL, "verification page (环境异常)" + (f" for {target}" if target else ""))
+    soup = BeautifulSoup(html, "lxml")
+    page = Page(NORMAL, html, soup, url)
+    show_type = page.vars.get("item_show_type") or page.vars.member("item_show_type")
+    if show_type in SHARE_TYPES:
+        page.kind = SHARE_TYPES[show_type]
+        return page
+    content = soup.find(id="js_content")
+    if content is None:
+        state = _error_state(soup)
+        if state:
+            raise SourceError(*state)
+        raise SourceError("not-an-article", f"no #js_content (item_show_type {show_type or 'unknown'})")
+    share = soup.find(id="js_share_source")
+    if isinstance(share, Tag) and share.get("data-url") and not _has_content(content):
+        page.kind = SHARE
+        page.share_url = unescape(str(share["data-url"])).strip()
+    return page
+
+
+def _text(tag: Tag) -> str:
+    return re.sub(r"\s+", " ", tag.get_text()).strip()
+
+
+def _has_content(content: Tag) -> bool:
+    return bool(content.get_text(strip=True) or content.find(["img", "mpvoice", "mp-common-mpaudio", "iframe"]))
+
+
+@dataclass
+class Metadata:
+    title: str
+    account: str
+    author: str
+    published: int  #: unix seconds
+    cover: str
+    description: str
+    url: str  #: canonical URL, reduced to the article's identity
+    #: every WeChat identity the page names (canonical first), e.g. short token and __biz/mid/idx
+    identities: list[str] = field(default_factory=list)
+    account_keys: list[str] = field(default_factory=list)  #: names junk rules may be keyed by
+
+
+def _meta(soup: BeautifulSoup, prop: str) -> str:
+    tag = soup.find("meta", attrs={"property": prop}) or soup.find("meta", attrs={"name": prop})
+    return unescape(str(tag.get("content") or "")).strip() if isinstance(tag, Tag) else ""
+
+
+def _first(*values: str) -> str:
+    return next((value for value in values if value), "")
+
+
+def _tag_text(soup: BeautifulSoup, selector: str, drop: Iterable[str] = ()) -> str:
+    tag = soup.select_one(selector)
+    if tag is None:
+        return ""
+    text = _text(tag)
+    for word in drop:
+        text = text.replace(word, "").strip()
+    return text
+
+
+def _timestamp(page: Page) -> int:
+    js = page.vars
+    for value in (js.get("ct"), js.get("create_time"), js.get("oriCreateTime"), js.member("ori_create_time")):
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    day = _first(js.get("publish_time"), _tag_text(page.soup, "#publish_time"), _tag_text(page.soup, "#post-date"))
+    match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?: (\d{1,2}):(\d{2}))?", day)
+    if match:
+        y, m, d, hh, mm = (int(g) if g else 0 for g in match.groups())
+        return int(datetime(y, m, d, hh, mm, tzinfo=_CHINA).timestamp())
+    raise SourceError("missing-time", "page has no ct, create_time or publish date")
+
+
+def _page_link(page: Page) -> str:
+    """The page's own URL for itself: msg_link, then og:url, then one built from biz/mid/idx/sn."""
+    for candidate in (page.vars.get("msg_link"), page.vars.member("link"), _meta(page.soup, "og:url")):
+        if candidate and article_identity(candidate):
+            return candidate
+    return _biz_link(page.vars)
+
+
+def _biz_link(js: JsVars) -> str:
+    biz, mid, idx, sn = (js.get(name) or js.member(name) for name in ("biz", "mid", "idx", "sn"))
+    if not (biz and mid.isdigit() and idx.isdigit()):
+        return ""
+    return canonical_url(f"https://{WECHAT_HOST}/s?__biz={biz}&mid={mid}&idx={idx}" + (f"&sn={sn}" if sn else ""))
+
+
+def metadata(page: Page) -> Metadata:
+    """Title, account, author, time, cover, description and canonical URL, with the notes' fallbacks."""
+    js, soup = page.vars, page.soup
+    link = _page_link(page)
+    if not link:
+        raise SourceError("missing-url", "page names no canonical URL (msg_link, og:url, biz/mid/idx)")
+    url = canonical_url(link)
+    long_identity = article_identity(_biz_link(js))
+    identities = [i for i in dict.fromkeys([article_identity(url), long_identity]) if i]
+    title = _first(
+        js.get("msg_title"), js.member("title"), _meta(soup, "og:title"),
+        _tag_text(soup, "#activity-name", drop=("已付费",)),
+    )
+    if not title and page.kind == TEXT_SHARE:
+        title = _share_text(js).split("\n", 1)[0][:60].strip()
+    if not title:
+        raise SourceError("missing-title", f"{url} has no title")
+    account = _first(js.get("nickname"), js.member("nick_name"), _tag_text(soup, "#js_name"), _tag_text(soup, "#post-user"))
+    return Metadata(
+        title=title,
+        account=account,
+        author=_first(js.get("author"), js.member("author"), _meta(soup, "author")),
+        published=_timestamp(page),
+        cover=_first(js.get("msg_cdn_url"), js.member("cdn_url"), _meta(soup, "og:image")),
+        description=_first(js.get("msg_desc"), js.member("desc"), _meta(soup, "og:description")),
+        url=url,
+        identities=identities,
+        account_keys=[account, js.get("biz"), long_identity.split("_")[0] if long_identity else "", js.get("user_name") or js.member("user_name")],
+    )
+
+
+def _share_text(js: JsVars) -> str:
+    """The text of an image or text share."""
+    return _first(js.get("TextContentNoEncode"), js.member("content_noencode"), js.get("ContentNoEncode"), js.member("desc"))
+
+
+def _text_html(text: str) -> str:
+    """Plain text with blank-line paragraphs and line breaks, as HTML."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text.replace("\r", "")) if p.strip()]
+    return "".join(f"<p>{'<br>'.join(escape(line) for line in p.split(chr(10)))}</p>" for p in paragraphs)
+
+
+def body_html(page: Page, junk: Mapping[str, Mapping[str, Iterable[str]]], account_keys: list[str]) -> str:
+    """The article body: the cleaned ``#js_content``, or a share's images and text."""
+    if page.kind in (IMAGE_SHARE, TEXT_SHARE):
+        images = _js_list_urls(page.html, "picture_page_info_list") if page.kind == IMAGE_SHARE else []
+        text = _share_text(page.vars)
+        return "".join(f'<p><img src="{escape(url)}"></p>' for url in images) + _text_html(text)
+    content = page.content
+    if content is None:
+        raise SourceError("missing-content", "no #js_content")
+    return clean_content(str(content), junk_rules(junk, account_keys))
+
+
+def article_from_page(
+    page: Page,
+    source: str = SOURCE,
+    junk: Mapping[str, Mapping[str, Iterable[str]]] | None = None,
+    reached_by: Iterable[str] = (),
+) -> Article:
+    """The Article of a NORMAL, IMAGE_SHARE or TEXT_SHARE page.
+
+    ``reached_by``: the URLs that led here (requested URL, redirects, a share page);
+    their identities become aliases, so any of them finds this article again.
+    """
+    if page.kind == SHARE:
+        raise SourceError("share", f"page shares {page.share_url}; follow it instead")
+    meta = metadata(page)
+    body = body_html(page, junk or {}, meta.account_keys)
+    if not BeautifulSoup(body, "lxml").get_text(strip=True) and "<img" not in body:
+        raise SourceError("missing-content", f"{meta.url} has an empty body")
+    identities = dict.fromkeys([*meta.identities, *(article_identity(u) for u in (page.url, *reached_by) if u)])
+    return Article(
+        source=source,
+        id=meta.identities[0],
+        url=meta.url,
+        title=meta.title,
+        published=meta.published,
+        body_html=body,
+        cover=meta.cover,
+        attribution=Attribution(name=meta.account or "微信公众号", url=meta.url, title=meta.title),
+        aliases=[f"{ALIAS_PREFIX}{identity}" for identity in identities if identity],
+    )
