@@ -7,13 +7,20 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import ROOT, WSCN, MockServer, crawl_command, run_crawl, wscn_routes
+from tests.conftest import ROOT, WECHAT, WSCN, MockServer, crawl_command, run_crawl, wechat_routes, wscn_routes
 
 POSTS = "content/posts/wallstreetcn"
+WECHAT_POSTS = "content/posts/wechat"
 DETAIL = "/apiv1/content/articles/{}?extract=0"
+SHORT = "https://mp.weixin.qq.com/s/KDWh_qGpFN5Vu1TR9t30Mw"
+#: a long link with the tracking noise shared links carry
+LONG = ("https://mp.weixin.qq.com/s?__biz=MzIzNDcyMTI5MQ==&mid=2247664546&idx=2&sn=cf3b894cff1fe9892fb0598a40c465fb"
+        "&chksm=e91364ef142eca992924da1e7efc132a7fe301ebfdf403668e506be0bfada295cee7b112fd20&scene=21#rd")
+DELETED = "https://mp.weixin.qq.com/s/fixture_deleted_01"
 
 
 def serve(routes: dict, tmp: Path, name: str) -> MockServer:
@@ -22,13 +29,18 @@ def serve(routes: dict, tmp: Path, name: str) -> MockServer:
 
 
 def backfill(server: MockServer, output: Path, *args: str, stdin: str | None = None):
-    settings = {"WALLSTREETCN_API_BASE": server.url, "RETRY_TIMES": "0"}
+    settings = {"WALLSTREETCN_API_BASE": server.url, "WECHAT_BASE": server.url, "RETRY_TIMES": "0"}
     return run_crawl("backfill", output, *args, settings=settings, stdin=stdin)
 
 
+def both() -> dict:
+    """The recorded wallstreetcn answers and WeChat pages on one server."""
+    return {"routes": wscn_routes()["routes"] + wechat_routes()["routes"]}
+
+
 def failing(article_id: int) -> dict:
-    """The recorded routes, but one detail answers HTTP 500."""
-    routes = wscn_routes()
+    """The recorded routes, but one wallstreetcn detail answers HTTP 500."""
+    routes = both()
     for route in routes["routes"]:
         if route["path"].endswith(f"/{article_id}"):
             route.pop("file")
@@ -43,6 +55,7 @@ def mixed(tmp_path_factory: pytest.TempPathFactory):
     saved = tmp / "saved"
     saved.mkdir()
     shutil.copy(WSCN / "article-3740710.json", saved / "3740710.json")  # a saved API answer
+    shutil.copy(WECHAT / "pages" / "wae_normal_03_yinji_blockquote_qr.html.gz", saved / "page.html.gz")  # a saved WeChat page
     (saved / "notes.txt").write_text("not an article\n", encoding="utf-8")  # hand-made: an unknown saved file
     urls = tmp / "urls.txt"
     urls.write_text(
@@ -54,7 +67,11 @@ def mixed(tmp_path_factory: pytest.TempPathFactory):
         "https://example.com/news/1\n"
         f"{(saved / '3740710.json').as_uri()}\n"
         f"{saved / 'notes.txt'}\n"
-        "   \n",
+        "   \n"
+        f"{SHORT}\n"
+        f"{LONG}\n"
+        f"{DELETED}\n"
+        f"{(saved / 'page.html.gz').as_uri()}\n",
         encoding="utf-8",
     )
     out = tmp / "out"
@@ -62,7 +79,7 @@ def mixed(tmp_path_factory: pytest.TempPathFactory):
         first = backfill(server, out, f"urls_file={urls}")
     first_files, first_report = first.files(), first.report()
     retry = Path(first_report["retry_file"])
-    with serve(wscn_routes(), tmp, "fixed") as server:
+    with serve(both(), tmp, "fixed") as server:
         second = backfill(server, out, f"urls_file={retry}")
         second.requests = server.requests()
     return {"first": first, "first_files": first_files, "first_report": first_report,
@@ -71,7 +88,12 @@ def mixed(tmp_path_factory: pytest.TempPathFactory):
 
 def test_supported_urls_are_written_and_saved_files_recognised(mixed) -> None:
     files = mixed["first_files"]
-    assert sorted(files) == [f"{POSTS}/3740710.md"]
+    assert sorted(files) == [
+        f"{POSTS}/3740710.md",
+        f"{WECHAT_POSTS}/3234721291_2247664546_2.md",  # the long link, by its identity
+        f"{WECHAT_POSTS}/s_KDWh_qGpFN5Vu1TR9t30Mw.md",
+        f"{WECHAT_POSTS}/s_SbB40tES2MrfoNaIPima5A.md",  # the saved page, identified from its own HTML
+    ]
     assert files[f"{POSTS}/3740710.md"] == (WSCN / "seed-3740710.md").read_bytes()  # from the saved answer
 
 
@@ -84,6 +106,7 @@ def test_the_rest_is_reported_never_dropped(mixed) -> None:
         ((saved / "notes.txt").as_uri(), "unsupported"),
     ])
     assert sorted((f["url"], f["reason"]) for f in report["failed"]) == [
+        (DELETED, "deleted"),
         ("https://wallstreetcn.com/articles/3782699", "api-error"),
         ("https://wallstreetcn.com/articles/3782700", "http-500"),
     ]
@@ -94,12 +117,12 @@ def test_retry_file_round_trips(mixed) -> None:
     second = mixed["second"]
     retry = Path(mixed["first_report"]["retry_file"]).read_text(encoding="utf-8").splitlines()
     assert retry[0].startswith("# ")
-    assert sorted(retry[1:]) == ["https://wallstreetcn.com/articles/3782699", "https://wallstreetcn.com/articles/3782700"]
-    assert sorted(d for d in second.requests if "/articles/" in d) == [DETAIL.format(3782699), DETAIL.format(3782700)]
+    assert sorted(retry[1:]) == sorted([DELETED, "https://wallstreetcn.com/articles/3782699", "https://wallstreetcn.com/articles/3782700"])
+    assert sorted(second.requests) == sorted([DETAIL.format(3782699), DETAIL.format(3782700), urlsplit(DELETED).path])
     assert [e["path"] for e in second.report()["new"]] == [f"{POSTS}/3782700.md"]
-    # 3782699 still fails upstream: the second retry file holds only it.
-    assert Path(second.report()["retry_file"]).read_text(encoding="utf-8").splitlines()[1:] == [
-        "https://wallstreetcn.com/articles/3782699"
+    # 3782699 and the deleted page still fail upstream: the second retry file holds only them.
+    assert sorted(Path(second.report()["retry_file"]).read_text(encoding="utf-8").splitlines()[1:]) == [
+        DELETED, "https://wallstreetcn.com/articles/3782699"
     ]
     assert second.returncode == 3
 
@@ -107,17 +130,21 @@ def test_retry_file_round_trips(mixed) -> None:
 def test_stored_articles_are_skipped_unless_forced(mixed, tmp_path: Path) -> None:
     urls, out = mixed["urls"], mixed["first"].output
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*.md")}
-    with serve(wscn_routes(), tmp_path, "again") as server:
+    with serve(both(), tmp_path, "again") as server:
         again = backfill(server, out, f"urls_file={urls}")
         skipped_requests = server.requests()
     stored = sorted(s["url"] for s in again.report()["skipped"] if s["reason"] == "stored")
-    assert stored == sorted(["https://wallstreetcn.com/articles/3782700?keyword=ai", (urls.parent / "saved" / "3740710.json").as_uri()])
-    assert DETAIL.format(3782700) not in skipped_requests
-    with serve(wscn_routes(), tmp_path, "forced") as server:
+    assert stored == sorted([
+        "https://wallstreetcn.com/articles/3782700?keyword=ai", SHORT, LONG,
+        (urls.parent / "saved" / "3740710.json").as_uri(), (urls.parent / "saved" / "page.html.gz").as_uri(),
+    ])
+    # Only what is not stored is fetched again: the failures, and the paid piece (known paid only from its detail).
+    assert sorted(skipped_requests) == sorted([DETAIL.format(3782635), DETAIL.format(3782699), urlsplit(DELETED).path])
+    with serve(both(), tmp_path, "forced") as server:
         forced = backfill(server, out, f"urls_file={urls}", "force=1")
         forced_requests = server.requests()
     assert DETAIL.format(3782700) in forced_requests
-    assert sorted(e["path"] for e in forced.report()["unchanged"]) == [f"{POSTS}/3740710.md", f"{POSTS}/3782700.md"]
+    assert sorted(e["path"] for e in forced.report()["unchanged"]) == sorted(str(p.relative_to(out)) for p in before)
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*.md")} == before  # identical content: nothing rewritten
 
 

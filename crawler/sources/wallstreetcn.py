@@ -82,7 +82,7 @@ def envelope_data(body: bytes | str) -> Any:
     return envelope.get("data")
 
 
-def is_detail_answer(body: bytes) -> bool:
+def is_detail_answer(body: bytes | str) -> bool:
     """Whether a saved file is this API's answer for one article (backfills of saved answers)."""
     try:
         data = envelope_data(body)

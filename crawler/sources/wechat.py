@@ -372,3 +372,11 @@ def article_from_page(
         attribution=Attribution(name=meta.account or "微信公众号", url=meta.url, title=meta.title),
         aliases=[f"{ALIAS_PREFIX}{identity}" for identity in identities if identity],
     )
+
+
+def is_wechat_page(html: str) -> bool:
+    """Whether saved HTML is a WeChat article page (or one of its error/verification pages):
+    how a saved file given to a backfill is recognised from its own content."""
+    if WECHAT_HOST not in html:
+        return False
+    return any(marker in html for marker in ('id="js_content"', 'id="js_article"', "weui-msg__title", 'id="js_verify"'))

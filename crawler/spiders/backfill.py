@@ -3,31 +3,33 @@
     scrapy crawl backfill -a urls_file=FILE [-a force=1]      (FILE "-" reads stdin)
 
 One URL per line; blank lines and ``#`` comments are ignored. A line may be a
-source's article URL (dispatched by ``ROUTES``) or a saved file (``file://…``
-or a plain path), which is recognised from its own content. Stored articles are
-skipped unless ``-a force=1``; lines no source takes are reported as skipped
-``unsupported``. The list is read lazily: a line is read only when the
-scheduler has room, so a list of any length never sits in memory.
+source's article URL or a saved page (``file://…`` or a plain path), which is
+recognised from its own content; ``ROUTES`` sends each to its source. Stored
+articles are skipped unless ``-a force=1``; lines no source takes are reported
+as skipped ``unsupported``. The list is read lazily: a line is read only once
+the scheduler has room, so a list of any length never sits in memory.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from scrapy import Request, signals
 from scrapy.http import Response
-from scrapy.settings import BaseSettings
 
-from crawler.sources import wallstreetcn
+from crawler.sources import wallstreetcn, wechat
+from crawler.sources.wechat_url import article_identity
 from crawler.spiders import wallstreetcn as wallstreetcn_spider
-from crawler.spiders.base import ArticleSpider, flag
+from crawler.spiders.base import flag
+from crawler.spiders.wechat import WechatPages, as_url
 from pipelines.article import Article
 
 
@@ -35,28 +37,14 @@ from pipelines.article import Article
 class Route:
     """How one source takes part in backfills."""
 
-    source: str
-    #: the article id a URL names, or None when the URL is not this source's
+    #: key prefix of the source's articles in the state store
+    prefix: str
+    #: the article id an URL names, or None when the URL is not this source's
     identify: Callable[[str], str | None]
-    #: the request for (URL, id); the spider sets callback and errback
-    request: Callable[[str, str, BaseSettings], Request]
-    #: the article of a response (raises SourceError)
-    parse: Callable[[Response], Article]
-    #: whether a saved file's response is one of this source's pages
-    recognizes: Callable[[Response], bool]
-
-
-ROUTES: tuple[Route, ...] = (
-    Route(
-        source=wallstreetcn.SOURCE,
-        identify=wallstreetcn.id_from_url,
-        request=lambda url, article_id, settings: wallstreetcn_spider.detail_request(
-            settings.get("WALLSTREETCN_API_BASE"), article_id
-        ),
-        parse=wallstreetcn_spider.parse_detail,
-        recognizes=lambda response: wallstreetcn.is_detail_answer(response.body),
-    ),
-)
+    #: whether a saved file (its text) is one of this source's pages
+    recognizes: Callable[[str], bool]
+    #: the request for (spider, URL, id — None for a saved file), or None once the spider recorded why not
+    request: Callable[[BackfillSpider, str, str | None], Request | None]
 
 
 def url_lines(stream: TextIO) -> Iterator[str]:
@@ -67,18 +55,19 @@ def url_lines(stream: TextIO) -> Iterator[str]:
             yield line
 
 
-def saved_file_uri(line: str) -> str | None:
-    """``file://`` URI of a saved page (given as such or as a path to an existing file), else None."""
-    if line.startswith("file://"):
-        return line
-    if not urlsplit(line).scheme and Path(line).is_file():
-        return Path(line).resolve().as_uri()
-    return None
+def saved_text(uri: str) -> str | None:
+    """The text of a saved page (gzip or not), or None when the ``file://`` URI names no file."""
+    path = Path(unquote(urlsplit(uri).path))
+    if not path.is_file():
+        return None
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    return data.decode("utf-8", errors="replace")
 
 
-class BackfillSpider(ArticleSpider):
+class BackfillSpider(WechatPages):
     name = "backfill"
-    routes = ROUTES
 
     def __init__(self, urls_file: str = "", force: str = "", **kwargs: Any):
         super().__init__(**kwargs)
@@ -106,23 +95,22 @@ class BackfillSpider(ArticleSpider):
 
     def request_for(self, line: str) -> Request | None:
         """The request for one line, or None after recording why there is none."""
-        saved = saved_file_uri(line)
-        if saved:
-            return Request(saved, callback=self.parse_saved, errback=self.request_failed, meta={"article_url": saved})
-        for route in self.routes:
-            article_id = route.identify(line)
-            if article_id is None:
-                continue
-            if self.stored(line, [f"{route.source}:{article_id}"]):
+        url = line if urlsplit(line).scheme or not Path(line).expanduser().is_file() else as_url(line)
+        if url.startswith("file://"):
+            text = saved_text(url)
+            if text is None:
+                self.fail(url, "missing-file", "no such saved file")
                 return None
-            request = route.request(line, article_id, self.settings)
-            return request.replace(
-                callback=self.parse_article,
-                errback=self.request_failed,
-                cb_kwargs={"route": route.source},
-                meta={"article_url": line} | request.meta,
-            )
-        self.skip(line, "unsupported", "no source takes this URL")
+            route = next((r for r in ROUTES if r.recognizes(text)), None)
+            if route is None:
+                self.skip(url, "unsupported", "saved file is no known source's page")
+                return None
+            return route.request(self, url, None)
+        for route in ROUTES:
+            article_id = route.identify(url)
+            if article_id is not None:
+                return None if self.stored(url, [f"{route.prefix}:{article_id}"]) else route.request(self, url, article_id)
+        self.skip(url, "unsupported", "no source takes this URL")
         return None
 
     def stored(self, url: str, keys: list[str]) -> bool:
@@ -134,15 +122,50 @@ class BackfillSpider(ArticleSpider):
             self.skip(url, "stored", owner.path)
         return owner is not None
 
-    def parse_article(self, response: Response, route: str) -> Iterator[Article]:
-        parse = next(r.parse for r in self.routes if r.source == route)
-        for article in self.article_from(response, parse):
-            if not self.stored(response.meta["article_url"], [article.key, *article.aliases]):
-                yield article
+    def unless_stored(self, response: Response, results: Iterable[Article | Request]) -> Iterator[Article | Request]:
+        """``results`` without articles already stored (known only once a page or saved file is read)."""
+        for result in results:
+            if isinstance(result, Article) and self.stored(response.meta["article_url"], [result.key, *result.aliases]):
+                continue
+            yield result
 
-    def parse_saved(self, response: Response) -> Iterator[Article]:
-        route = next((r for r in self.routes if r.recognizes(response)), None)
-        if route is None:
-            self.skip(response.url, "unsupported", "saved file is no known source's page")
-            return
-        yield from self.parse_article(response, route.source)
+    # --- wallstreetcn -----------------------------------------------------------------------------
+
+    def wallstreetcn_request(self, url: str, article_id: str | None) -> Request:
+        if article_id is None:  # a saved API answer
+            return Request(url, callback=self.parse_wallstreetcn, errback=self.request_failed, meta={"article_url": url})
+        api_base = self.settings.get("WALLSTREETCN_API_BASE")
+        return wallstreetcn_spider.detail_request(api_base, article_id, callback=self.parse_wallstreetcn, errback=self.request_failed)
+
+    def parse_wallstreetcn(self, response: Response) -> Iterator[Article | Request]:
+        yield from self.unless_stored(response, self.article_from(response, wallstreetcn_spider.parse_detail))
+
+    # --- WeChat (page handling from WechatPages) --------------------------------------------------
+
+    def wechat_request(self, url: str, article_id: str | None) -> Request | None:
+        if self.is_backed_off(url):
+            self.report_not_attempted(url)
+            return None
+        return self.page_request(url)
+
+    def parse_page(self, response: Response) -> Iterator[Article | Request]:
+        yield from self.unless_stored(response, super().parse_page(response))
+
+    def closed(self, reason: str) -> None:
+        self.log_not_attempted()
+
+
+ROUTES: tuple[Route, ...] = (
+    Route(
+        prefix=wallstreetcn.SOURCE,
+        identify=wallstreetcn.id_from_url,
+        recognizes=wallstreetcn.is_detail_answer,
+        request=BackfillSpider.wallstreetcn_request,
+    ),
+    Route(
+        prefix=wechat.ALIAS_PREFIX.rstrip(":"),
+        identify=article_identity,
+        recognizes=wechat.is_wechat_page,
+        request=BackfillSpider.wechat_request,
+    ),
+)
