@@ -125,7 +125,7 @@ class PublishExtension:
     async def spider_closed(self, spider: Spider, reason: str) -> None:
         try:
             result = await asyncio.to_thread(publish, self.config, self.changes)
-        except PublishError as exc:
+        except (PublishError, OSError) as exc:  # OSError: no git, or the repo path is gone
             outcomes.record_publish(self.crawler, "failed", detail=str(exc))
             return
         detail = f"{result.attempts} push attempt(s)" if result.attempts else ""

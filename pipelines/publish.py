@@ -148,7 +148,7 @@ def push_once(git: Git, remote: str, branch: str) -> None:
     fetched = git.run("fetch", "--quiet", remote, branch, check=False)
     if fetched.returncode != 0:
         raise PushRejected(f"{refusal}; fetch failed too: {fetched.stderr.strip()}")
-    rebased = git.run("rebase", "--quiet", "FETCH_HEAD", check=False)
+    rebased = git.run("rebase", "--quiet", "--autostash", "FETCH_HEAD", check=False)
     if rebased.returncode != 0:
         git.run("rebase", "--abort", check=False)
         raise PublishError(f"rebase onto {remote}/{branch} failed (conflict?): {(rebased.stderr or rebased.stdout).strip()}")
