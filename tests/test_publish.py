@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.publish import Change, PublishConfig, PublishError, commit_message, publish
 from tests.conftest import WSCN, MockServer, run_crawl, wscn_routes
 
 POSTS = "content/posts/wallstreetcn"
@@ -129,3 +130,31 @@ def test_unreachable_remote_is_exit_5_and_the_next_run_pushes_the_pending_commit
     assert retried.returncode == 0, retried.log
     assert retried.report()["publish"]["status"] == "pushed"
     assert git(remote, "rev-parse", "main") == git(site, "rev-parse", "HEAD")
+
+
+def test_conflicting_remote_edit_is_a_clear_error_and_leaves_the_commit_local(repos) -> None:
+    """Hand-made conflict: the editor rewrote the very file the run changed."""
+    remote, site, editor = repos["remote"], repos["site"], repos["editor"]
+    for repo, text in ((editor, "editor's\n"), (site, "crawler's\n")):
+        page = repo / "content" / "posts" / "x.md"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(text, encoding="utf-8")
+    editor_pushes(editor, "other")  # commits content/posts/x.md too
+    config = PublishConfig(repo=site, paths=("content/posts",), attempts=3, backoff=0.01)
+    with pytest.raises(PublishError, match="rebase onto origin/main failed"):
+        publish(config, [Change("new", "content/posts/x.md", "X", "https://example.com/x")])
+    assert git(site, "status", "--porcelain") == ""  # rebase aborted, nothing half-done
+    assert git(site, "show", "HEAD:content/posts/x.md") == "crawler's"
+    assert git(site, "log", "-1", "--format=%s") == "news-ingest: 1 new, 0 updated article(s)"
+    assert git(remote, "show", "main:content/posts/x.md") == "editor's"
+
+
+def test_commit_message_lists_the_articles_and_files_an_earlier_run_left() -> None:
+    changes = [Change("new", "content/posts/a/1.md", "One", "https://a/1"), Change("updated", "content/posts/a/2.md", "Two", "https://a/2")]
+    message = commit_message(changes, ["content/posts/a/1.md", "content/posts/a/2.md", "content/posts/a/0.md"])
+    assert message == (
+        "news-ingest: 1 new, 1 updated article(s)\n\n"
+        "new: content/posts/a/1.md One <https://a/1>\n"
+        "updated: content/posts/a/2.md Two <https://a/2>\n"
+        "left by an earlier run: content/posts/a/0.md\n"
+    )
