@@ -12,7 +12,7 @@ from scrapy.exceptions import DropItem
 from crawler.outcomes import record_failure, record_skip, record_written
 from pipelines.article import Article
 from pipelines.render import RenderConfig, RenderError, render
-from pipelines.state import Record, StateStore, content_hash, timestamp, utc_now
+from pipelines.state import StateStore, change_status, content_hash, lastmod, utc_now
 from pipelines.write import write_atomic
 
 logger = logging.getLogger(__name__)
@@ -121,10 +121,7 @@ class WritePipeline:
         record = self.state.get(item.key)
         now = utc_now()
         status = change_status(record, digest, path, item.document)
-        if status == "updated":
-            item.lastmod = timestamp(now)
-        elif record and record.last_changed != record.first_written:
-            item.lastmod = timestamp(record.last_changed)  # a lost file comes back as it was
+        item.lastmod = lastmod(status, record, now)
         if status != "unchanged":
             if item.lastmod is not None:
                 item.document = await asyncio.to_thread(render, item, self.config)
@@ -144,14 +141,3 @@ class WritePipeline:
             "%d file(s) written under %s%s", len(self.written), self.root, "".join(f"\n  {f}" for f in folders)
         )
 
-
-def change_status(record: Record | None, digest: str, path: Path, document: str) -> str:
-    """"new", "updated" or "unchanged", from what the state and the disk hold for the article."""
-    if record is not None:
-        if record.content_hash != digest:
-            return "updated"
-        return "unchanged" if path.exists() else "new"  # a lost file is written again
-    if not path.exists():
-        return "new"
-    # On disk but not recorded: a run was killed between rename and record, or the state is fresh.
-    return "unchanged" if path.read_text(encoding="utf-8") == document else "updated"

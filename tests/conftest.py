@@ -52,6 +52,21 @@ def wscn_routes(details: dict[int, Path | str] | None = None) -> dict[str, Any]:
     return {"routes": routes}
 
 
+def free_routes(details: dict[int, Path | str] | None = None) -> dict[str, Any]:
+    """``wscn_routes`` with a one-page listing whose items are all written or deliberately skipped (paid)."""
+    routes = wscn_routes(details)
+    for route in routes["routes"]:
+        if route["query"] == {"limit": "30"}:
+            route["file"] = str(WSCN / "listing-free.json")
+    return routes
+
+
+def serve(routes: dict[str, Any], tmp: Path, name: str) -> MockServer:
+    """A replay server with its own folder ``tmp/name`` (several in one test)."""
+    (tmp / name).mkdir(exist_ok=True)
+    return MockServer(routes, tmp / name)
+
+
 @dataclass
 class CrawlResult:
     returncode: int

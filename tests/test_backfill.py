@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import ROOT, WECHAT, WSCN, MockServer, crawl_command, run_crawl, wechat_routes, wscn_routes
+from tests.conftest import ROOT, WECHAT, WSCN, MockServer, crawl_command, run_crawl, serve, wechat_routes, wscn_routes
 
 POSTS = "content/posts/wallstreetcn"
 WECHAT_POSTS = "content/posts/wechat"
@@ -21,11 +21,6 @@ SHORT = "https://mp.weixin.qq.com/s/KDWh_qGpFN5Vu1TR9t30Mw"
 LONG = ("https://mp.weixin.qq.com/s?__biz=MzIzNDcyMTI5MQ==&mid=2247664546&idx=2&sn=cf3b894cff1fe9892fb0598a40c465fb"
         "&chksm=e91364ef142eca992924da1e7efc132a7fe301ebfdf403668e506be0bfada295cee7b112fd20&scene=21#rd")
 DELETED = "https://mp.weixin.qq.com/s/fixture_deleted_01"
-
-
-def serve(routes: dict, tmp: Path, name: str) -> MockServer:
-    (tmp / name).mkdir(exist_ok=True)
-    return MockServer(routes, tmp / name)
 
 
 def backfill(server: MockServer, output: Path, *args: str, stdin: str | None = None):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.publish import Change, PublishConfig, PublishError, commit_message, publish
-from tests.conftest import WSCN, MockServer, run_crawl, wscn_routes
+from tests.conftest import WSCN, MockServer, free_routes, run_crawl
 
 POSTS = "content/posts/wallstreetcn"
 ENV = os.environ | {
@@ -21,14 +21,6 @@ ENV = os.environ | {
 
 def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=ENV).stdout.strip()
-
-
-def free_routes() -> dict:
-    routes = wscn_routes()
-    for route in routes["routes"]:
-        if route["query"] == {"limit": "30"}:
-            route["file"] = str(WSCN / "listing-free.json")
-    return routes
 
 
 @pytest.fixture

@@ -16,25 +16,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import ROOT, WSCN, MockServer, crawl_command, run_crawl, wscn_routes
+from tests.conftest import ROOT, WSCN, MockServer, crawl_command, free_routes, run_crawl, serve, wscn_routes
 
 POSTS = "content/posts/wallstreetcn"
 LISTING = "/apiv1/content/articles?limit=30"
-
-
-def free_routes(details: dict | None = None) -> dict:
-    """A one-page listing whose items are all written or deliberately skipped (paid)."""
-    routes = wscn_routes(details)
-    for route in routes["routes"]:
-        if route["query"] == {"limit": "30"}:
-            route["file"] = str(WSCN / "listing-free.json")
-    return routes
-
-
-def serve(routes: dict, tmp: Path, name: str) -> MockServer:
-    """A replay server with its own folder under ``tmp``."""
-    (tmp / name).mkdir(exist_ok=True)
-    return MockServer(routes, tmp / name)
 
 
 def crawl(server: MockServer, output: Path, *args: str, **settings: str):
