@@ -77,7 +77,7 @@ class CrawlResult:
     def stats(self) -> dict[str, int]:
         """Integer stats from the final stats dump in the log."""
         dump = self.log.rsplit("Dumping Scrapy stats:", 1)[-1]
-        return {key: int(value) for key, value in re.findall(r"'([^']+)': (\d+),?\n", dump)}
+        return {key: int(value) for key, value in re.findall(r"'([^']+)': (\d+)[,}]?\n", dump)}
 
     def report(self) -> dict[str, Any]:
         """The JSON run report this run saved (its path is in the run's summary)."""

@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime, timedelta, timezone
+from functools import cached_property
 from html import escape, unescape
 from urllib.parse import parse_qs, urlsplit
 
@@ -175,25 +175,14 @@ def is_anti_crawl(html: str, url: str = "") -> bool:
 
 
 def _error_state(soup: BeautifulSoup) -> tuple[str, str] | None:
-    """(reason, detail) of an error page, None for anything else."""
-    title = soup.select_one(".weui-msg__title")
-    if title is not None:
-        text = _text(title)
-        desc = soup.select_one(".weui-msg__desc")
-        detail = f"{text} ({_text(desc)})" if desc is not None and _text(desc) else text
-        for reason, pattern in _ERROR_TITLES:
-            if pattern.search(text):
-                return reason, detail
-        return "error-page", detail
-    block = soup.select_one(".mesg-block")
-    page_title = _text(soup.title) if soup.title else ""
-    if block is not None:
-        text = _text(block) or page_title
-        for reason, pattern in _ERROR_TITLES:
-            if pattern.search(text):
-                return reason, text
-        return "error-page", text
-    return None
+    """(reason, detail) of an error page (``.weui-msg__title`` or ``.mesg-block``), None for anything else."""
+    message = soup.select_one(".weui-msg__title") or soup.select_one(".mesg-block")
+    if message is None:
+        return None
+    text = _text(message) or (_text(soup.title) if soup.title else "")
+    desc = soup.select_one(".weui-msg__desc")
+    detail = f"{text} ({_text(desc)})" if desc is not None and _text(desc) else text
+    return next((reason for reason, pattern in _ERROR_TITLES if pattern.search(text)), "error-page"), detail
 
 
 def classify(html: str, url: str = "") -> Page:

@@ -28,8 +28,10 @@ SCAFFOLDING = (
     "mp-common-poi", "mp-common-search", "mp-common-cpsad", "mp-common-adcard",
     "mp-common-redpacketcover", "mp-common-videosnap", "mp-common-live", "mpprofile",
 )
-#: Classes of scaffolding blocks inside the body (ads, cards, reward buttons).
-SCAFFOLDING_CLASSES = ("mp_profile_iframe_wrp", "js_ad_link", "wx_profile_card", "weapp_display_element")
+#: Classes of scaffolding blocks inside the body (the account card's wrapper).
+SCAFFOLDING_CLASSES = ("mp_profile_iframe_wrp",)
+#: ``alt`` texts WeChat puts on every picture; they say nothing about it.
+PLACEHOLDER_ALTS = ("图片", "image", "Image")
 VOICE_URL = "https://res.wx.qq.com/voice/getvoice?mediaid={}"
 MUSIC_URL = "https://y.qq.com/n/ryqq/songDetail/{}"
 VIDEO_URL = "https://v.qq.com/x/page/{}.html"
@@ -103,13 +105,9 @@ def _style(tag: Tag) -> str:
     return unescape(str(tag.get("style") or ""))
 
 
-def _text(tag: Tag) -> str:
-    return re.sub(r"\s+", " ", tag.get_text()).strip()
-
-
 def _image_url(img: Tag) -> str:
     """The real picture: uncropped original, then the lazy source, then ``src``."""
-    for name in ("data-croporisrc", "data-src", "src", "data-backsrc"):
+    for name in ("data-croporisrc", "data-src", "src"):
         url = str(img.get(name) or "").strip()
         if url and not url.startswith("data:"):
             return unescape(url)
@@ -117,6 +115,7 @@ def _image_url(img: Tag) -> str:
 
 
 def remove_scaffolding(cleaner: Cleaner) -> None:
+    """Scripts, styles, editor settings, cards and hidden elements go (no CSS or JS may leak)."""
     soup = cleaner.soup
     for tag in soup.find_all(SCAFFOLDING):
         tag.decompose()
@@ -133,7 +132,8 @@ def fix_images(cleaner: Cleaner) -> None:
     for img in cleaner.soup.find_all("img"):
         url = _image_url(img)
         if url:
-            img.attrs = {"src": url, **({"alt": img["alt"]} if img.get("alt") else {})}
+            alt = str(img.get("alt") or "").strip()
+            img.attrs = {"src": url, **({"alt": alt} if alt and alt not in PLACEHOLDER_ALTS else {})}
         else:
             img.decompose()
     for tag in cleaner.soup.find_all(style=_BACKGROUND_URL):
@@ -324,7 +324,9 @@ def remove_junk(cleaner: Cleaner) -> None:
 def _remove_from(start: PageElement) -> None:
     """Remove ``start`` and everything after it in document order."""
     node: PageElement | None = start
-    while node is not None and node.name not in ("[document]", "body") and node.get("id") != "js_content":
+    while isinstance(node, PageElement) and node.name not in ("[document]", "body") and not (
+        isinstance(node, Tag) and node.get("id") == "js_content"
+    ):
         parent = node.parent
         for sibling in list(node.next_siblings):
             sibling.extract()
