@@ -95,7 +95,8 @@ class BackfillSpider(WechatPages):
 
     def request_for(self, line: str) -> Request | None:
         """The request for one line, or None after recording why there is none."""
-        url = line if urlsplit(line).scheme or not Path(line).expanduser().is_file() else as_url(line)
+        is_path = not urlsplit(line).scheme and Path(line).expanduser().is_file()
+        url = as_url(line) if is_path else line
         if url.startswith("file://"):
             text = saved_text(url)
             if text is None:
