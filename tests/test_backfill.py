@@ -66,6 +66,7 @@ def mixed(tmp_path_factory: pytest.TempPathFactory):
         f"{SHORT}\n"
         f"{LONG}\n"
         f"{DELETED}\n"
+        "https://wallstreetcn.com/articles/3782700\n"  # the first line's article again
         f"{(saved / 'page.html.gz').as_uri()}\n",
         encoding="utf-8",
     )
@@ -99,6 +100,7 @@ def test_the_rest_is_reported_never_dropped(mixed) -> None:
         ("https://wallstreetcn.com/articles/3782635", "paid"),
         ("https://example.com/news/1", "unsupported"),
         ((saved / "notes.txt").as_uri(), "unsupported"),
+        ("https://wallstreetcn.com/articles/3782700", "duplicate-url"),
     ])
     assert sorted((f["url"], f["reason"]) for f in report["failed"]) == [
         (DELETED, "deleted"),

@@ -77,6 +77,8 @@ class BackfillSpider(WechatPages):
             raise ValueError(f"urls_file={urls_file!r} is not a file")
         self.urls_file = urls_file
         self.force = flag(force)
+        #: article keys of the URLs read so far: a repeated article is reported, not fetched twice
+        self.listed: set[str] = set()
 
     def open_list(self) -> TextIO | nullcontext[TextIO]:
         return nullcontext(sys.stdin) if self.urls_file == "-" else open(self.urls_file, encoding="utf-8")
@@ -109,8 +111,14 @@ class BackfillSpider(WechatPages):
             return route.request(self, url, None)
         for route in ROUTES:
             article_id = route.identify(url)
-            if article_id is not None:
-                return None if self.stored(url, [f"{route.prefix}:{article_id}"]) else route.request(self, url, article_id)
+            if article_id is None:
+                continue
+            key = f"{route.prefix}:{article_id}"
+            if key in self.listed:
+                self.skip(url, "duplicate-url", f"same article as an earlier line ({key})")
+                return None
+            self.listed.add(key)
+            return None if self.stored(url, [key]) else route.request(self, url, article_id)
         self.skip(url, "unsupported", "no source takes this URL")
         return None
 
