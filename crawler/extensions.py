@@ -20,6 +20,7 @@ from scrapy.spiders import Spider
 from twisted.python.failure import Failure
 
 from crawler import outcomes
+from crawler.spiders.base import ArticleSpider
 from pipelines.adapters import output_root, state_dir
 from pipelines.article import Article
 from pipelines.publish import Change, PublishConfig, PublishError, publish
@@ -53,6 +54,8 @@ class RunReportExtension:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunReportExtension:
+        if not issubclass(crawler.spidercls, ArticleSpider):
+            raise NotConfigured("not an article run (e.g. scrapy shell)")
         return cls(crawler)
 
     def written(self, url: str, status: str, path: str, title: str) -> None:
