@@ -88,10 +88,13 @@ class Git:
 def commit_message(changes: Sequence[Change], staged: Sequence[str]) -> str:
     """Subject with the counts, then one line per article (and per file an earlier run left)."""
     known = {change.path for change in changes}
+    left = [path for path in staged if path not in known]
     new = sum(change.status == "new" for change in changes)
     subject = f"news-ingest: {new} new, {len(changes) - new} updated article(s)"
+    if left:
+        subject += f", {len(left)} file(s) left by an earlier run"
     lines = [f"{change.status}: {change.path} {change.title} <{change.url}>" for change in changes if change.path in staged]
-    lines += [f"left by an earlier run: {path}" for path in staged if path not in known]
+    lines += [f"left by an earlier run: {path}" for path in left]
     return subject + "\n\n" + "\n".join(lines) + "\n"
 
 

@@ -145,8 +145,25 @@ def test_commit_message_lists_the_articles_and_files_an_earlier_run_left() -> No
     changes = [Change("new", "content/posts/a/1.md", "One", "https://a/1"), Change("updated", "content/posts/a/2.md", "Two", "https://a/2")]
     message = commit_message(changes, ["content/posts/a/1.md", "content/posts/a/2.md", "content/posts/a/0.md"])
     assert message == (
-        "news-ingest: 1 new, 1 updated article(s)\n\n"
+        "news-ingest: 1 new, 1 updated article(s), 1 file(s) left by an earlier run\n\n"
         "new: content/posts/a/1.md One <https://a/1>\n"
         "updated: content/posts/a/2.md Two <https://a/2>\n"
         "left by an earlier run: content/posts/a/0.md\n"
     )
+
+
+def test_files_an_interrupted_run_left_are_committed_but_never_its_temporary_files(repos) -> None:
+    """A run killed after writing (before committing) leaves files, maybe a temporary one too."""
+    remote, site = repos["remote"], repos["site"]
+    posts = site / "content" / "posts" / "wallstreetcn"
+    posts.mkdir(parents=True)
+    (posts / "3740710.md").write_bytes((WSCN / "seed-3740710.md").read_bytes())
+    (posts / ".3782700.md.k2j4x8.tmp").write_text("half a fi", encoding="utf-8")  # hand-made leftover
+    result = publish(PublishConfig(repo=site, paths=("content/posts",)), [])
+    assert result.status == "pushed"
+    assert git(remote, "ls-tree", "-r", "--name-only", "main").splitlines() == ["content/posts/wallstreetcn/3740710.md", "hugo.toml"]
+    assert git(remote, "log", "-1", "--format=%s%n%b", "main") == (
+        "news-ingest: 0 new, 0 updated article(s), 1 file(s) left by an earlier run\n"
+        "left by an earlier run: content/posts/wallstreetcn/3740710.md"
+    )
+    assert publish(PublishConfig(repo=site, paths=("content/posts",)), []).status == "nothing"
