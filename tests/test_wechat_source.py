@@ -388,3 +388,11 @@ def test_editor_markup_in_tables_code_and_lazy_backgrounds() -> None:
     assert to_markdown(clean_content(html)) == (
         "名称| 值\n---|---\n第一行 第二行| 2\n\n```python\ndef f():\n    return 1\n```\n\n![](https://mmbiz.qpic.cn/a/b.png)\n\n标题"
     )
+
+
+def test_image_share_pictures_from_the_page_data_object() -> None:
+    # Hand-made: the recorded image share without its window.picture_page_info_list, leaving
+    # the list inside the page's data object (JsDecode'd members).
+    html = fixture_text("wechat/pages/wae_imgshare_01_36kr_type8.html.gz").replace("window.picture_page_info_list = [", "window._gone = [", 1)
+    article = wechat.article_from_page(wechat.classify(html))
+    assert len(BeautifulSoup(article.body_html, "lxml").find_all("img")) == 4
