@@ -16,7 +16,7 @@ from crawler.sources import wechat
 from pipelines.clean import safe_url
 from pipelines.images import ImageRewriter
 from tests.conftest import (
-    WECHAT, WECHAT_PAGES, WSCN, CrawlResult, MockServer, fixture_text, run_crawl, wechat_route, wechat_routes, wscn_routes,
+    WECHAT, WECHAT_PAGES, WSCN, CrawlResult, MockServer, fixture_text, run_crawl, wechat_routes, wscn_routes,
 )
 from tests.fidelity import body, images, kept_in_order, render_html, visible_text
 
