@@ -257,34 +257,28 @@ def _strip_trailing_breaks(tag: Tag) -> None:
 
 def drop_empty(cleaner: Cleaner) -> None:
     """Editors leave empty bold runs and blank paragraphs (``<p><strong><br></strong></p>``)
-    as spacers, and bold runs that start or end with spaces; Markdown shows the first as
-    stray ``**`` and cannot close the second. Unwrap and drop the empty ones, move the
-    spaces outside the others."""
+    as spacers, which Markdown would show as stray ``**``; unwrap and drop them. Headings
+    lose the spaces at their edges (``##  标题``). Bold runs with spaces inside their edges
+    are pipelines.emphasis's business, as for any source."""
     soup = cleaner.soup
     for tag in soup.find_all(_INLINE_EMPHASIS):
         if not tag.get_text().strip() and not tag.find(_CONTENT_ELEMENTS):
             tag.unwrap()
-            continue
-        _trim_edges(tag, outside=True)
     for heading in soup.find_all(_HEADINGS):
-        _trim_edges(heading, outside=False)
+        _trim_edges(heading)
     for tag in soup.find_all(["p", "section", "div", "li", "blockquote", *_HEADINGS]):
         if tag.parent is not None and not tag.get_text().strip() and not tag.find(_CONTENT_ELEMENTS):
             tag.decompose()
 
 
-def _trim_edges(tag: Tag, outside: bool) -> None:
-    """Strip spaces at the start and end of ``tag``'s text, keeping them just outside if ``outside``."""
+def _trim_edges(tag: Tag) -> None:
+    """Strip spaces at the start and end of ``tag``'s text."""
     strings = tag.find_all(string=True)
     if strings and strings[0][:1].isspace():
         strings[0].replace_with(strings[0].lstrip())
-        if outside:
-            tag.insert_before(" ")
     strings = tag.find_all(string=True)
     if strings and strings[-1][-1:].isspace():
         strings[-1].replace_with(strings[-1].rstrip())
-        if outside:
-            tag.insert_after(" ")
 
 
 def _text_runs(soup: BeautifulSoup) -> list[list[PageElement]]:
