@@ -129,11 +129,11 @@ WECHAT_PAGES = {
 }
 
 
-def wechat_route(url: str, file: Path | str, **extra: Any) -> dict[str, Any]:
+def wechat_route(url: str, file: Path | str) -> dict[str, Any]:
     """A replay route answering WeChat link ``url`` (path and identity query) with ``file``."""
     parts = urlsplit(url)
     query = {key: values[0] for key, values in parse_qs(parts.query).items() if key in ("__biz", "mid", "idx")}
-    return {"path": parts.path, "query": query, "file": str(file), **extra}
+    return {"path": parts.path, "query": query, "file": str(file)}
 
 
 def wechat_routes(pages: dict[str, Path | str] | None = None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from crawler.sources import wechat
 from pipelines.clean import safe_url
 from pipelines.images import ImageRewriter
 from tests.conftest import (
-    WECHAT, WECHAT_PAGES, WSCN, CrawlResult, MockServer, fixture_text, run_crawl, wechat_route, wechat_routes, wscn_routes,
+    WECHAT, WECHAT_PAGES, WSCN, CrawlResult, MockServer, fixture_text, run_crawl, wechat_routes, wscn_routes,
 )
 from tests.fidelity import body, images, kept_in_order, render_html, visible_text
 
@@ -35,6 +35,14 @@ NORMAL = {  # normal pages: file written → fixture
     "s_SbB40tES2MrfoNaIPima5A.md": "wae_normal_03_yinji_blockquote_qr",
     "3234721291_2247664546_2.md": "wae_normal_c01_jinbang_audio_svg_gif",
     "2398025700_2651788393_1.md": "wsg_2018_mpvoice_cjrb",
+}
+
+
+THUMBNAILS = {
+    "s_KDWh_qGpFN5Vu1TR9t30Mw.md": "https://mmbiz-qpic.wscn.net/mmbiz_jpg/jXQDbLkGBYUibxsppQznBGWjPRrkD2uemnJeWtibeBmu7tb7adscsbyiaAWAhlp5eAGjqTvuuic9dJ30tQic5pD3ebA/0?wx_fmt=jpeg",
+    "3234721291_2247664546_2.md": "https://mmbiz-qpic.wscn.net/sz_mmbiz_jpg/SUIPcAicB0bhnNKkh1YNsK0NF8o1fOAF02fKUwOszueyBzSiajI9OuciaxrCkNib8m2XwodicySKIocOMdAZxO1fNvg/0?wx_fmt=jpeg",
+    "2398025700_2651788393_1.md": "https://mmbiz-qpic.wscn.net/mmbiz_jpg/cdpEKcgoS1CIx2lBCfu0y8GGFGicSgfoAu0JWXzWGvjYkuU0bnMBl8egicVN0kHsdPmiaeVfwHhlQSOTmYDEWX0jQ/0?wx_fmt=jpeg",
+    "s_JJyPUpHLM2bGvfk5FNvTUA.md": "https://mmbiz-qpic.wscn.net/mmbiz_jpg/QicyPhNHD5vZR18V1mp20xVIsYhNwqG4wKD0kaxVZukZiaXVGwdqjIRrVmiaYItvvHncImbYbfzenBBpoJjHcGAag/0?wx_fmt=jpeg",
 }
 
 
@@ -101,7 +109,7 @@ def test_front_matter_attribution_disclaimer_and_footer(full_crawl: CrawlResult,
     head, text = document.split("\n---\n", 1)
     assert f'title: {json.dumps(title, ensure_ascii=False)}\ndate: "{date}"\n' in head
     assert 'categories:\n  - "wechat"\n' in head and 'tags:\n  - "wechat"\n' in head
-    assert re.search(r'^thumbnail: "https://mmbiz-qpic\.wscn\.net/[^"]+"$', head, re.M)
+    assert f'thumbnail: "{THUMBNAILS[name]}"' in head  # the page's cover, rewritten
     lines = text.rstrip("\n").split("\n")
     assert lines[-1] == f"[wechat]({url})"
     assert lines[-3] == wechat.DISCLAIMER
@@ -214,8 +222,10 @@ def test_wallstreetcn_republish_of_a_written_wechat_article_is_not_written(tmp_p
     out = tmp_path / "out"
     (tmp_path / "wx").mkdir()
     with MockServer(wechat_routes(), tmp_path / "wx") as server:
-        first = run_crawl("wechat", out, f"urls={XUANYUAN}", settings={"WECHAT_BASE": server.url})
+        # fetched from a URL that merely serves the page: identity and canonical URL come from the page
+        first = run_crawl("wechat", out, f"urls={server.url}/s/KDWh_qGpFN5Vu1TR9t30Mw")
     assert sorted(first.files()) == [f"{POSTS}/s_KDWh_qGpFN5Vu1TR9t30Mw.md"]
+    assert first.files()[f"{POSTS}/s_KDWh_qGpFN5Vu1TR9t30Mw.md"].endswith(f"[wechat]({XUANYUAN})\n".encode())
     with MockServer(republish_routes(tmp_path), tmp_path) as server:
         second = run_crawl("wallstreetcn", out, settings={"WALLSTREETCN_API_BASE": server.url})
     assert sorted(second.files()) == [f"{POSTS}/s_KDWh_qGpFN5Vu1TR9t30Mw.md"]
@@ -226,8 +236,14 @@ def test_wallstreetcn_republish_of_a_written_wechat_article_is_not_written(tmp_p
 # --- offline demo -------------------------------------------------------------------------------
 
 
-def test_demo_serves_the_recorded_pages(full_crawl: CrawlResult, tmp_path: Path) -> None:
-    result = run_crawl("wechat", tmp_path / "out", "demo=1", "urls=https://mp.weixin.qq.com/s?__biz=MjM5ODAyNTcwMA==&mid=2651788393&idx=1")
-    name = f"{POSTS}/2398025700_2651788393_1.md"
+def test_demo_serves_the_recorded_pages_and_junk_rules_apply(full_crawl: CrawlResult, tmp_path: Path) -> None:
+    rules = json.dumps({"印记中文": {"trailer": [".*关注我们"]}}, ensure_ascii=False)
+    result = run_crawl("wechat", tmp_path / "out", "demo=1", "urls=https://mp.weixin.qq.com/s/SbB40tES2MrfoNaIPima5A",
+                       settings={"WECHAT_JUNK_RULES": rules})
+    name = f"{POSTS}/s_SbB40tES2MrfoNaIPima5A.md"
     assert sorted(result.files()) == [name]
-    assert result.files()[name] == full_crawl.files()[name]  # same page served by the demo as read from file://
+    trimmed, full = result.files()[name].decode(), full_crawl.files()[name].decode()
+    assert "关注我们" in full and "关注我们" not in trimmed
+    # the same file but for the trailer: its text line and the QR code after it
+    assert len(images(render_html(body(full)))) - len(images(render_html(body(trimmed)))) == 1
+    assert kept_in_order(visible_text(render_html(body(full))).replace("🙋‍♀️关注我们", ""), visible_text(render_html(body(trimmed)))) == 1.0

@@ -57,11 +57,13 @@ _ANTI_CRAWL_TEXTS = (("环境异常", "完成验证后即可继续访问"), ("�
 #: ``.weui-msg__title`` wording → reason; violation before "无法查看", which it also contains.
 _ERROR_TITLES = (
     (DELETED, re.compile(r"删除|deleted", re.I)),
-    (VIOLATION, re.compile(r"违规|violat", re.I)),
+    (VIOLATION, re.compile(r"违规|投诉|violat", re.I)),
     (EXPIRED, re.compile(r"过期|expired", re.I)),
     (UNAVAILABLE, re.compile(r"暂时无法查看|无法查看|unavailable|cannot be viewed", re.I)),
 )
 _CHINA = timezone(timedelta(hours=8))
+#: A page's printed date: ``2018-03-19`` (2018 template) or ``2025年11月10日 12:00`` (as a browser saves it)
+_DAY = re.compile(r"(\d{4})[-年/](\d{1,2})[-月/](\d{1,2})日?(?:\s+(\d{1,2}):(\d{2}))?")
 _STRING = r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'"
 _JS_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|.)", re.S)
 _JS_SIMPLE = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
@@ -121,8 +123,9 @@ class JsVars:
 
 
 def _js_list_urls(html: str, name: str, key: str = "cdn_url") -> list[str]:
-    """``key`` of each item of ``window.<name> = [{…}, …]`` (not of nested objects)."""
-    start = re.search(rf"(?:\bvar\s+|\bwindow\.){re.escape(name)}\s*=\s*\[", html)
+    """``key`` of each item of ``window.<name> = [{…}, …]`` or of a ``<name>: [{…}, …]`` member
+    (not of objects nested in the items)."""
+    start = re.search(rf"(?:\bvar\s+|\bwindow\.|[\s,{{]){re.escape(name)}\s*[=:]\s*\[", html)
     if not start:
         return []
     urls: list[str] = []
@@ -256,7 +259,7 @@ def _timestamp(page: Page) -> int:
         if value.isdigit() and int(value) > 0:
             return int(value)
     day = _first(js.get("publish_time"), _tag_text(page.soup, "#publish_time"), _tag_text(page.soup, "#post-date"))
-    match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?: (\d{1,2}):(\d{2}))?", day)
+    match = _DAY.fullmatch(day)
     if match:
         y, m, d, hh, mm = (int(g) if g else 0 for g in match.groups())
         return int(datetime(y, m, d, hh, mm, tzinfo=_CHINA).timestamp())
@@ -289,7 +292,7 @@ def metadata(page: Page) -> Metadata:
     identities = [i for i in dict.fromkeys([article_identity(url), long_identity]) if i]
     title = _first(
         js.get("msg_title"), js.member("title"), _meta(soup, "og:title"),
-        _tag_text(soup, "#activity-name", drop=("已付费",)),
+        _tag_text(soup, "#activity-name", drop=("已付费",)), _tag_text(soup, "title"),
     )
     if not title and page.kind == TEXT_SHARE:
         title = _share_text(js).split("\n", 1)[0][:60].strip()

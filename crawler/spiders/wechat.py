@@ -111,7 +111,7 @@ class WechatPages(ArticleSpider):
 
     def back_off(self, response: Response) -> None:
         host = urlsplit(response.request.url if response.request else response.url).netloc
-        if host not in self.backed_off:
+        if host and host not in self.backed_off:  # a saved file has no host to spare
             self.backed_off.add(host)
             self.crawler.stats.inc_value("wechat/backed_off_hosts")
             self.logger.warning("Anti-crawl verification from %s: sending it nothing more this run", host)
