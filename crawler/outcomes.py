@@ -1,8 +1,9 @@
-"""How a run records what happened to each article it could not write.
+"""How a run records what happened to each article.
 
 Every skip and failure goes three places: the log (with URL and reason), the
 crawl stats (``article/skipped/<reason>``, ``article/failed/<reason>``), and a
-signal that the run report listens to.
+signal that the run report listens to. Articles that reach the write stage are
+recorded the same way (``article/new``, ``article/updated``, ``article/unchanged``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ article_skipped = object()
 article_failed = object()
 #: sent with ``url``, ``reason``, ``detail`` when a listing page cannot be read
 listing_failed = object()
+#: sent with ``url``, ``status`` ("new", "updated", "unchanged"), ``path``, ``title``
+article_written = object()
+#: sent with ``status`` ("nothing", "committed", "pushed", "failed"), ``commit``, ``detail``
+#: once the run has handed its files to the site repo
+site_published = object()
 
 
 def record_skip(crawler: Crawler, url: str, reason: str, detail: str = "") -> None:
@@ -36,3 +42,17 @@ def record_listing_failure(crawler: Crawler, url: str, reason: str, detail: str 
     logger.error("Listing %s unreadable: %s%s", url, reason, f" ({detail})" if detail else "")
     crawler.stats.inc_value(f"listing/failed/{reason}")
     crawler.signals.send_catch_log(listing_failed, url=url, reason=reason, detail=detail)
+
+
+def record_written(crawler: Crawler, url: str, status: str, path: str, title: str) -> None:
+    """An article that reached its file: created (``new``), rewritten (``updated``) or left as it was."""
+    crawler.stats.inc_value(f"article/{status}")
+    crawler.signals.send_catch_log(article_written, url=url, status=status, path=path, title=title)
+
+
+def record_publish(crawler: Crawler, status: str, commit: str = "", detail: str = "") -> None:
+    """How handing the files to the site repo went."""
+    log = logger.error if status == "failed" else logger.info
+    log("Site repo: %s%s%s", status, f" {commit}" if commit else "", f" ({detail})" if detail else "")
+    crawler.stats.set_value("publish/status", status)
+    crawler.signals.send_catch_log(site_published, status=status, commit=commit, detail=detail)

@@ -12,7 +12,8 @@ Routes come from a JSON file::
 
 A route matches on the path and on every listed query parameter; a request
 lacking one of its ``require_headers`` gets 403, as a picky API would. ``responses``
-are served in turn, the last one repeating. Files are relative to the routes
+are served in turn, the last one repeating; a response with ``"delay": SECONDS``
+is held that long before it is sent (to stop a crawl midway). Files are relative to the routes
 file; a ``.gz`` file is sent as is with ``Content-Encoding: gzip``, as the real
 servers do. ``GET /__requests__`` lists the requests served so far (path and query).
 
@@ -26,6 +27,7 @@ import argparse
 import json
 import mimetypes
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -44,13 +46,13 @@ class Route:
     def matches(self, path: str, query: dict[str, list[str]]) -> bool:
         return path == self.path and all(query.get(key, [None])[0] == value for key, value in self.query.items())
 
-    def respond(self, headers: Any) -> tuple[int, dict[str, str], bytes]:
+    def respond(self, headers: Any) -> tuple[int, dict[str, str], bytes, float]:
         missing = [name for name, value in self.require_headers.items() if headers.get(name) != value]
         if missing:
-            return 403, {"Content-Type": "text/plain"}, f"missing headers: {', '.join(missing)}".encode()
+            return 403, {"Content-Type": "text/plain"}, f"missing headers: {', '.join(missing)}".encode(), 0.0
         return self.next_response()
 
-    def next_response(self) -> tuple[int, dict[str, str], bytes]:
+    def next_response(self) -> tuple[int, dict[str, str], bytes, float]:
         spec = self.responses[min(self.served, len(self.responses) - 1)]
         self.served += 1
         headers = dict(spec.get("headers", {}))
@@ -68,7 +70,7 @@ class Route:
         else:
             body = str(spec.get("body", "")).encode("utf-8")
             headers.setdefault("Content-Type", "text/plain; charset=utf-8")
-        return int(spec.get("status", 200)), headers, body
+        return int(spec.get("status", 200)), headers, body, float(spec.get("delay", 0))
 
 
 class ReplayServer:
@@ -110,8 +112,10 @@ class ReplayServer:
                 with server.lock:
                     server.requests.append(self.path)
                     route = next((r for r in server.routes if r.matches(parts.path, query)), None)
-                    response = route.respond(self.headers) if route else (404, {"Content-Type": "text/plain"}, b"no route")
-                self._send(*response)
+                    response = route.respond(self.headers) if route else (404, {"Content-Type": "text/plain"}, b"no route", 0.0)
+                *answer, delay = response
+                time.sleep(delay)  # outside the lock: other requests are answered meanwhile
+                self._send(*answer)
 
             def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
                 self.send_response(status)

@@ -7,6 +7,8 @@ from pipelines.render import DEFAULT_FRONT_MATTER
 BOT_NAME = "crawler"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+#: our ``crawl`` exits with the run's status (pipelines.report) instead of always 0
+COMMANDS_MODULE = "crawler.commands"
 ADDONS: dict[str, int] = {}
 
 # --- Politeness: these are real sites that owe us nothing -------------------
@@ -45,6 +47,8 @@ FEED_EXPORT_ENCODING = "utf-8"
 
 # --- Sources ----------------------------------------------------------------
 WALLSTREETCN_API_BASE = wallstreetcn.DEFAULT_API_BASE
+#: Seconds below the newest already-stored article a scheduled run still reads the listing.
+LISTING_OVERLAP = 3600
 #: Source label of WeChat articles (category, tag, output folder, footer link label).
 WECHAT_SOURCE_NAME = wechat.SOURCE
 #: Where mp.weixin.qq.com links are fetched (tests and the demo point it at a replay server).
@@ -76,3 +80,19 @@ DISCLAIMERS = {
 }
 #: Ordered (regex, replacement) rules for image URLs and thumbnails; the first match wins.
 IMAGE_URL_REWRITES = [list(rule) for rule in DEFAULT_RULES]
+
+# --- End of run: report and site repo -----------------------------------------
+EXTENSIONS = {
+    "crawler.extensions.PublishExtension": 500,
+    "crawler.extensions.RunReportExtension": 510,
+}
+#: Folder of the JSON run reports and retry files; "" means OUTPUT_DIR/.state/reports.
+REPORTS_DIR = ""
+#: Checkout of the static-site repo; when set, articles are written there (ARTICLE_PATH under
+#: it, instead of under OUTPUT_DIR), committed and pushed. Also ``-a site_repo=PATH``.
+SITE_REPO = ""
+SITE_REMOTE = "origin"  # "" commits without pushing
+SITE_BRANCH = ""  # "" = the checked-out branch
+SITE_COMMIT_AUTHOR = "news-ingest <news-ingest@localhost>"
+SITE_PUSH_ATTEMPTS = 5
+SITE_PUSH_BACKOFF = 2.0  # seconds before the second push attempt; doubles

@@ -9,10 +9,10 @@ from pathlib import Path
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawler.outcomes import record_failure, record_skip
+from crawler.outcomes import record_failure, record_skip, record_written
 from pipelines.article import Article
 from pipelines.render import RenderConfig, RenderError, render
-from pipelines.state import StateStore, content_hash
+from pipelines.state import StateStore, change_status, content_hash, lastmod, utc_now
 from pipelines.write import write_atomic
 
 logger = logging.getLogger(__name__)
@@ -36,12 +36,19 @@ def output_path(crawler: Crawler, article: Article) -> Path:
 
 
 def output_root(crawler: Crawler) -> Path:
-    return Path(crawler.settings.get("OUTPUT_DIR")).resolve()
+    """Where article files go: the site repo's checkout when ``SITE_REPO`` is set, else ``OUTPUT_DIR``."""
+    settings = crawler.settings
+    return Path(settings.get("SITE_REPO") or settings.get("OUTPUT_DIR")).resolve()
+
+
+def state_dir(crawler: Crawler) -> Path:
+    """``OUTPUT_DIR/.state``: state and reports live with the output, so a fresh ``OUTPUT_DIR`` is a fresh start."""
+    return Path(crawler.settings.get("OUTPUT_DIR")).resolve() / ".state"
 
 
 def state_path(crawler: Crawler) -> Path:
-    """``STATE_PATH``, by default inside the output root so a fresh ``OUTPUT_DIR`` is a fresh start."""
-    return Path(crawler.settings.get("STATE_PATH") or output_root(crawler) / ".state" / "state.sqlite3")
+    """``STATE_PATH``, by default ``OUTPUT_DIR/.state/state.sqlite3``."""
+    return Path(crawler.settings.get("STATE_PATH") or state_dir(crawler) / "state.sqlite3")
 
 
 class DedupePipeline:
@@ -89,12 +96,17 @@ class RenderPipeline:
 
 
 class WritePipeline:
-    """Document → file under OUTPUT_DIR, atomically; identical content is left untouched.
-    The article is recorded in the state store only once its file is in place."""
+    """Document → file under the output root, atomically, only when it is new or changed upstream.
+
+    The content hash is taken before ``lastmod`` is added, so re-fetching an
+    unchanged article writes nothing; a changed one is rewritten with ``lastmod``.
+    The article is recorded in the state store only once its file is in place.
+    """
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.root = output_root(crawler)
+        self.config = render_config(crawler)
         self.state = StateStore(state_path(crawler))
         self.written: list[Path] = []
 
@@ -104,17 +116,22 @@ class WritePipeline:
 
     async def process_item(self, item: Article) -> Article:
         path = output_path(self.crawler, item)
-        stats = self.crawler.stats
-        if path.exists() and path.read_text(encoding="utf-8") == item.document:
-            stats.inc_value("article/unchanged")
-        else:
-            await asyncio.to_thread(write_atomic, path, item.document)
-            stats.inc_value("article/written")
-            self.written.append(path)
-            logger.info("Wrote %s (%s)", path, item.url)
         item.path = path.relative_to(self.root).as_posix()
+        digest = content_hash(item.document)
+        record = self.state.get(item.key)
+        now = utc_now()
+        status = change_status(record, digest, path, item.document)
+        item.lastmod = lastmod(status, record, now)
+        if status != "unchanged":
+            if item.lastmod is not None:
+                item.document = await asyncio.to_thread(render, item, self.config)
+            await asyncio.to_thread(write_atomic, path, item.document)
+            self.crawler.stats.inc_value("article/written")
+            self.written.append(path)
+            logger.info("Wrote %s (%s, %s)", path, status, item.url)
         self.state.record(key=item.key, source=item.source, id=item.id, url=item.url,
-                          document_hash=content_hash(item.document), path=item.path, aliases=item.aliases)
+                          document_hash=digest, path=item.path, aliases=item.aliases, now=now)
+        record_written(self.crawler, item.url, status, item.path, item.title)
         return item
 
     def close_spider(self) -> None:
@@ -123,3 +140,4 @@ class WritePipeline:
         logger.info(
             "%d file(s) written under %s%s", len(self.written), self.root, "".join(f"\n  {f}" for f in folders)
         )
+

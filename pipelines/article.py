@@ -33,6 +33,8 @@ class Article:
     attribution: Attribution | None = None  #: appended when the body carries none itself
     #: other identities of the same article (e.g. "wechat:<id>" for a republish)
     aliases: list[str] = field(default_factory=list)
+    #: unix seconds of the last upstream change seen, shown as ``lastmod`` (None: never changed)
+    lastmod: int | None = None
     #: filled by the render stage
     document: str = ""
     #: filled by the write stage: path relative to the output root

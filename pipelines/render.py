@@ -104,7 +104,19 @@ def front_matter(article: Article, summary_text: str, thumbnail: str, config: Re
         "source": article.source,
         "thumbnail": thumbnail,
     }
-    return {key: _fill(value, values) for key, value in config.front_matter.items()}
+    metadata = {key: _fill(value, values) for key, value in config.front_matter.items()}
+    if article.lastmod is not None:
+        metadata = with_lastmod(metadata, format_date(article.lastmod, config.timezone))
+    return metadata
+
+
+def with_lastmod(metadata: dict[str, Any], lastmod: str) -> dict[str, Any]:
+    """``lastmod`` right after ``date`` (Hugo reads both), every other key where it was."""
+    keys = list(metadata)
+    at = keys.index("date") + 1 if "date" in metadata else len(keys)
+    items = list(metadata.items())
+    items.insert(at, ("lastmod", lastmod))
+    return dict(items)
 
 
 def render(article: Article, config: RenderConfig) -> str:

@@ -42,6 +42,11 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
+def timestamp(iso: str) -> int:
+    """Unix seconds of a stored ``utc_now()`` value."""
+    return int(datetime.fromisoformat(iso).timestamp())
+
+
 @dataclass(frozen=True)
 class Record:
     key: str
@@ -52,6 +57,29 @@ class Record:
     path: str
     first_written: str
     last_changed: str
+
+
+def change_status(record: Record | None, digest: str, path: Path, document: str) -> str:
+    """"new", "updated" or "unchanged": what writing ``document`` (hash ``digest``) to ``path``
+    means, from what the state and the disk hold for the article."""
+    if record is not None:
+        if record.content_hash != digest:
+            return "updated"
+        return "unchanged" if path.exists() else "new"  # a lost file is written again
+    if not path.exists():
+        return "new"
+    # On disk but not recorded: a run was killed between rename and record, or the state is fresh.
+    return "unchanged" if path.read_text(encoding="utf-8") == document else "updated"
+
+
+def lastmod(status: str, record: Record | None, now: str) -> int | None:
+    """The article's ``lastmod`` (unix s): now for an upstream change, the recorded change
+    for a lost file written again, None for an article that never changed."""
+    if status == "updated":
+        return timestamp(now)
+    if record and record.last_changed != record.first_written:
+        return timestamp(record.last_changed)
+    return None
 
 
 class StateStore:

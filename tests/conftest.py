@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import subprocess
 import sys
@@ -51,6 +52,21 @@ def wscn_routes(details: dict[int, Path | str] | None = None) -> dict[str, Any]:
     return {"routes": routes}
 
 
+def free_routes(details: dict[int, Path | str] | None = None) -> dict[str, Any]:
+    """``wscn_routes`` with a one-page listing whose items are all written or deliberately skipped (paid)."""
+    routes = wscn_routes(details)
+    for route in routes["routes"]:
+        if route["query"] == {"limit": "30"}:
+            route["file"] = str(WSCN / "listing-free.json")
+    return routes
+
+
+def serve(routes: dict[str, Any], tmp: Path, name: str) -> MockServer:
+    """A replay server with its own folder ``tmp/name`` (several in one test)."""
+    (tmp / name).mkdir(exist_ok=True)
+    return MockServer(routes, tmp / name)
+
+
 @dataclass
 class CrawlResult:
     returncode: int
@@ -63,18 +79,30 @@ class CrawlResult:
         dump = self.log.rsplit("Dumping Scrapy stats:", 1)[-1]
         return {key: int(value) for key, value in re.findall(r"'([^']+)': (\d+)[,}]?\n", dump)}
 
+    def report(self) -> dict[str, Any]:
+        """The JSON run report this run saved (its path is in the run's summary)."""
+        path = re.findall(r"\n  report: (\S+\.json)\n", self.log)[-1]
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+
     def files(self) -> dict[str, bytes]:
         return {str(p.relative_to(self.output)): p.read_bytes() for p in sorted(self.output.rglob("*.md"))}
 
 
-def run_crawl(spider: str, output: Path, *args: str, settings: dict[str, str] | None = None, timeout: int = 120) -> CrawlResult:
-    """``scrapy crawl`` in a subprocess, exactly as a user runs it, writing under ``output``."""
+def crawl_command(spider: str, output: Path, *args: str, settings: dict[str, str] | None = None) -> list[str]:
+    """The ``scrapy crawl`` command line of ``run_crawl``."""
     command = [sys.executable, "-m", "scrapy", "crawl", spider, "-s", f"OUTPUT_DIR={output}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0"]
     for name, value in (settings or {}).items():
         command += ["-s", f"{name}={value}"]
     for arg in args:
         command += ["-a", arg]
-    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    return command
+
+
+def run_crawl(spider: str, output: Path, *args: str, settings: dict[str, str] | None = None, timeout: int = 120,
+              stdin: str | None = None) -> CrawlResult:
+    """``scrapy crawl`` in a subprocess, exactly as a user runs it, writing under ``output``."""
+    command = crawl_command(spider, output, *args, settings=settings)
+    proc = subprocess.run(command, cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=timeout)
     return CrawlResult(proc.returncode, proc.stdout + proc.stderr, output)
 
 
@@ -101,11 +129,11 @@ WECHAT_PAGES = {
 }
 
 
-def wechat_route(url: str, file: Path | str, **extra: Any) -> dict[str, Any]:
+def wechat_route(url: str, file: Path | str) -> dict[str, Any]:
     """A replay route answering WeChat link ``url`` (path and identity query) with ``file``."""
     parts = urlsplit(url)
     query = {key: values[0] for key, values in parse_qs(parts.query).items() if key in ("__biz", "mid", "idx")}
-    return {"path": parts.path, "query": query, "file": str(file), **extra}
+    return {"path": parts.path, "query": query, "file": str(file)}
 
 
 def wechat_routes(pages: dict[str, Path | str] | None = None) -> dict[str, Any]:

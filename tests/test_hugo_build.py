@@ -105,10 +105,10 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     shutil.copytree(ROOT / "site", site)
     with MockServer(wscn_routes(), tmp) as server:
         crawl = run_crawl("wallstreetcn", site, "pages=5", settings={"WALLSTREETCN_API_BASE": server.url})
-    assert crawl.returncode == 0, crawl.log
+    assert crawl.returncode == 3, crawl.log  # the recorded error envelope is a failed article (README: exit status)
     with MockServer(wechat_routes(), tmp) as server:  # every recorded page; the error pages write nothing
         crawl = run_crawl("wechat", site, f"urls={','.join(WECHAT_PAGES)}", settings={"WECHAT_BASE": server.url})
-    assert crawl.returncode == 0, crawl.log
+    assert crawl.returncode == 3, crawl.log  # the recorded error pages are failed articles
     for name in WECHAT_FRAGMENTS:  # recorded WeChat article HTML: code, formulas, tables, footnotes
         html = (WECHAT / "fragments" / f"{name}.html").read_text(encoding="utf-8")
         fragment = Article(source="wechat", id=name, url="https://github.com/mdnice/sitdown", title=name, published=1739161876,

@@ -373,3 +373,26 @@ def test_rules_can_be_keyed_by_account_number_and_apply_to_all() -> None:
     article = wechat.article_from_page(page("wae_normal_03_yinji_blockquote_qr"), junk=setting)
     md = to_markdown(article.body_html)
     assert "关注我们" not in md and md.count("![](") == 14
+
+
+def test_editor_markup_in_tables_code_and_lazy_backgrounds() -> None:
+    # Hand-made in the editors' markup (none of it in the recorded pages): sections inside table
+    # cells, code indented with &nbsp;, a lazy background image and an empty background url().
+    html = (
+        '<div id="js_content"><table><tbody><tr><th><section><span>名称</span></section></th><th><p>值</p></th></tr>'
+        "<tr><td><section><p>第一行</p><p>第二行</p></section></td><td><p><span>2</span></p></td></tr></tbody></table>"
+        '<section class="code-snippet__fix"><ul class="code-snippet__line-index"><li></li><li></li></ul><pre data-lang="python">'
+        "<code><span>def f():</span></code><code><span>&nbsp;&nbsp;&nbsp;&nbsp;return 1</span></code></pre></section>"
+        '<section data-lazy-bgimg="https://mmbiz.qpic.cn/a/b.png" style="background-image: url(&quot;&quot;);">标题</section></div>'
+    )
+    assert to_markdown(clean_content(html)) == (
+        "名称| 值\n---|---\n第一行 第二行| 2\n\n```python\ndef f():\n    return 1\n```\n\n![](https://mmbiz.qpic.cn/a/b.png)\n\n标题"
+    )
+
+
+def test_image_share_pictures_from_the_page_data_object() -> None:
+    # Hand-made: the recorded image share without its window.picture_page_info_list, leaving
+    # the list inside the page's data object (JsDecode'd members).
+    html = fixture_text("wechat/pages/wae_imgshare_01_36kr_type8.html.gz").replace("window.picture_page_info_list = [", "window._gone = [", 1)
+    article = wechat.article_from_page(wechat.classify(html))
+    assert len(BeautifulSoup(article.body_html, "lxml").find_all("img")) == 4

@@ -12,3 +12,7 @@ class SourceError(Exception):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+
+
+class SourceSkip(SourceError):
+    """A response that deliberately gives no article (e.g. a paid preview): skipped, not failed."""

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from bs4 import BeautifulSoup, Tag
 
-from crawler.sources import SourceError
+from crawler.sources import SourceError, SourceSkip
 from crawler.sources.wechat_url import article_identity
 from pipelines.article import Article, Attribution
 
@@ -80,6 +80,15 @@ def envelope_data(body: bytes | str) -> Any:
     if envelope["code"] != OK_CODE:
         raise SourceError("api-error", f"code {envelope['code']}: {envelope.get('message', '')}")
     return envelope.get("data")
+
+
+def is_detail_answer(body: bytes | str) -> bool:
+    """Whether a saved file is this API's answer for one article (backfills of saved answers)."""
+    try:
+        data = envelope_data(body)
+    except SourceError:
+        return False
+    return isinstance(data, dict) and "content" in data and "id" in data
 
 
 def parse_listing(data: Any) -> tuple[list[dict[str, Any]], str]:
@@ -147,7 +156,7 @@ def article_from_detail(data: Any) -> Article:
     if not content.strip():
         raise SourceError("missing-content", f"article {article_id} has no content")
     if is_paid(data):
-        raise SourceError("paid", f"article {article_id} is paid; its content is a preview")
+        raise SourceSkip("paid", f"article {article_id} is paid; its content is a preview")
     try:
         published = int(data["display_time"])
     except (KeyError, TypeError, ValueError):

@@ -57,7 +57,7 @@ _ANTI_CRAWL_TEXTS = (("环境异常", "完成验证后即可继续访问"), ("�
 #: ``.weui-msg__title`` wording → reason; violation before "无法查看", which it also contains.
 _ERROR_TITLES = (
     (DELETED, re.compile(r"删除|deleted", re.I)),
-    (VIOLATION, re.compile(r"违规|violat", re.I)),
+    (VIOLATION, re.compile(r"违规|投诉|violat", re.I)),
     (EXPIRED, re.compile(r"过期|expired", re.I)),
     (UNAVAILABLE, re.compile(r"暂时无法查看|无法查看|unavailable|cannot be viewed", re.I)),
 )
@@ -123,8 +123,9 @@ class JsVars:
 
 
 def _js_list_urls(html: str, name: str, key: str = "cdn_url") -> list[str]:
-    """``key`` of each item of ``window.<name> = [{…}, …]`` (not of nested objects)."""
-    start = re.search(rf"(?:\bvar\s+|\bwindow\.){re.escape(name)}\s*=\s*\[", html)
+    """``key`` of each item of ``window.<name> = [{…}, …]`` or of a ``<name>: [{…}, …]`` member
+    (not of objects nested in the items)."""
+    start = re.search(rf"(?:\bvar\s+|\bwindow\.|[\s,{{]){re.escape(name)}\s*[=:]\s*\[", html)
     if not start:
         return []
     urls: list[str] = []
@@ -363,3 +364,11 @@ def article_from_page(
         attribution=Attribution(name=meta.account or "微信公众号", url=meta.url, title=meta.title),
         aliases=[f"{ALIAS_PREFIX}{identity}" for identity in identities if identity],
     )
+
+
+def is_wechat_page(html: str) -> bool:
+    """Whether saved HTML is a WeChat article page (or one of its error/verification pages):
+    how a saved file given to a backfill is recognised from its own content."""
+    if WECHAT_HOST not in html:
+        return False
+    return any(marker in html for marker in ('id="js_content"', 'id="js_article"', "weui-msg__title", 'id="js_verify"'))

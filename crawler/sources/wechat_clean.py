@@ -35,11 +35,12 @@ PLACEHOLDER_ALTS = ("图片", "image", "Image")
 VOICE_URL = "https://res.wx.qq.com/voice/getvoice?mediaid={}"
 MUSIC_URL = "https://y.qq.com/n/ryqq/songDetail/{}"
 VIDEO_URL = "https://v.qq.com/x/page/{}.html"
-_BACKGROUND_URL = re.compile(r"background(?:-image)?\s*:[^;]*?url\(\s*([\"']?)(.+?)\1\s*\)", re.I)
+_BACKGROUND_URL = re.compile(r"background(?:-image)?\s*:[^;]*?url\(\s*(?:\"([^\"]*)\"|'([^']*)'|([^)'\"]*))\s*\)", re.I)
 _HIDDEN = re.compile(r"(?:^|;)\s*display\s*:\s*none\b", re.I)
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-#: Blocks editors nest; inside a list item, heading or paragraph they only break the text up.
+#: Blocks editors nest; inside a list item, heading, paragraph or table cell they only break the text up.
 _NESTING = ("section", "div", "p", "article", "figure")
+_LINE_CONTAINERS = ("li", *_HEADINGS, "p", "td", "th")
 #: Elements that end a line of text.
 _BLOCKS = ("p", "li", "ul", "ol", "blockquote", "pre", "table", *_HEADINGS, "section", "div", "figure", "body")
 _INLINE_EMPHASIS = ("strong", "b", "em", "i", "u")
@@ -128,7 +129,8 @@ def remove_scaffolding(cleaner: Cleaner) -> None:
 
 
 def fix_images(cleaner: Cleaner) -> None:
-    """Lazy images get a real ``src``; CSS background images become images in front of their box."""
+    """Lazy images get a real ``src``; CSS background images (also lazy: ``data-lazy-bgimg``)
+    become images just before their box."""
     for img in cleaner.soup.find_all("img"):
         url = _image_url(img)
         if url:
@@ -136,10 +138,17 @@ def fix_images(cleaner: Cleaner) -> None:
             img.attrs = {"src": url, **({"alt": alt} if alt and alt not in PLACEHOLDER_ALTS else {})}
         else:
             img.decompose()
-    for tag in cleaner.soup.find_all(style=_BACKGROUND_URL):
-        url = _BACKGROUND_URL.search(_style(tag)).group(2).strip()  # type: ignore[union-attr]
-        if url and not url.startswith("data:"):
-            tag.insert(0, cleaner.new("img", src=url))
+    for tag in cleaner.soup.find_all(lambda t: t.has_attr("data-lazy-bgimg") or _BACKGROUND_URL.search(_style(t))):
+        match = _BACKGROUND_URL.search(_style(tag))
+        url = str(tag.get("data-lazy-bgimg") or "").strip() or (next((g for g in match.groups() if g), "") if match else "")
+        if url.strip() and not url.startswith("data:"):
+            img = cleaner.new("img", src=unescape(url.strip()))
+            if tag.name in _BLOCKS:  # its own paragraph before the box, not glued to the box's text
+                paragraph = cleaner.new("p")
+                paragraph.append(img)
+                tag.insert_before(paragraph)
+            else:
+                tag.insert_before(img)
     for image in cleaner.soup.find_all("image"):  # SVG <image href> inside editor graphics
         url = str(image.get("xlink:href") or image.get("href") or "").strip()
         svg = image.find_parent("svg")
@@ -153,9 +162,8 @@ def _code_lines(pre: Tag) -> str:
     for br in pre.find_all("br"):
         br.replace_with("\n")
     lines = pre.find_all("code", recursive=False)
-    if len(lines) > 1:
-        return "\n".join(line.get_text() for line in lines)
-    return pre.get_text()
+    text = "\n".join(line.get_text() for line in lines) if len(lines) > 1 else pre.get_text()
+    return text.replace("\xa0", " ")  # editors indent code with &nbsp;
 
 
 def fix_code_blocks(cleaner: Cleaner) -> None:
@@ -219,11 +227,12 @@ def fix_embeds(cleaner: Cleaner) -> None:
 
 
 def unwrap_nesting(cleaner: Cleaner) -> None:
-    """Editor ``section``/``div``/``p`` wrappers inside list items, headings and paragraphs
-    only chop the text up (an empty bullet, a heading split in two); unwrap them there,
+    """Editor ``section``/``div``/``p`` wrappers inside list items, headings, paragraphs and
+    table cells only chop the text up (an empty bullet, a heading split in two, a table row
+    broken across lines); unwrap them there,
     ending each with a line break so separate lines stay separate."""
     soup = cleaner.soup
-    for container in soup.find_all(["li", *_HEADINGS, "p"]):
+    for container in soup.find_all(_LINE_CONTAINERS):
         for inner in container.find_all(_NESTING):
             if inner.parent is None:
                 continue
@@ -232,7 +241,7 @@ def unwrap_nesting(cleaner: Cleaner) -> None:
             if container.name not in _HEADINGS and inner.get_text(strip=True) and _followed_by_content(inner):
                 inner.append(cleaner.new("br"))
             inner.unwrap()
-    for container in soup.find_all(["li", *_HEADINGS, "p"]):
+    for container in soup.find_all(_LINE_CONTAINERS):
         _strip_trailing_breaks(container)
 
 
@@ -248,34 +257,28 @@ def _strip_trailing_breaks(tag: Tag) -> None:
 
 def drop_empty(cleaner: Cleaner) -> None:
     """Editors leave empty bold runs and blank paragraphs (``<p><strong><br></strong></p>``)
-    as spacers, and bold runs that start or end with spaces; Markdown shows the first as
-    stray ``**`` and cannot close the second. Unwrap and drop the empty ones, move the
-    spaces outside the others."""
+    as spacers, which Markdown would show as stray ``**``; unwrap and drop them. Headings
+    lose the spaces at their edges (``##  标题``). Bold runs with spaces inside their edges
+    are pipelines.emphasis's business, as for any source."""
     soup = cleaner.soup
     for tag in soup.find_all(_INLINE_EMPHASIS):
         if not tag.get_text().strip() and not tag.find(_CONTENT_ELEMENTS):
             tag.unwrap()
-            continue
-        _trim_edges(tag, outside=True)
     for heading in soup.find_all(_HEADINGS):
-        _trim_edges(heading, outside=False)
+        _trim_edges(heading)
     for tag in soup.find_all(["p", "section", "div", "li", "blockquote", *_HEADINGS]):
         if tag.parent is not None and not tag.get_text().strip() and not tag.find(_CONTENT_ELEMENTS):
             tag.decompose()
 
 
-def _trim_edges(tag: Tag, outside: bool) -> None:
-    """Strip spaces at the start and end of ``tag``'s text, keeping them just outside if ``outside``."""
+def _trim_edges(tag: Tag) -> None:
+    """Strip spaces at the start and end of ``tag``'s text."""
     strings = tag.find_all(string=True)
     if strings and strings[0][:1].isspace():
         strings[0].replace_with(strings[0].lstrip())
-        if outside:
-            tag.insert_before(" ")
     strings = tag.find_all(string=True)
     if strings and strings[-1][-1:].isspace():
         strings[-1].replace_with(strings[-1].rstrip())
-        if outside:
-            tag.insert_after(" ")
 
 
 def _text_runs(soup: BeautifulSoup) -> list[list[PageElement]]:

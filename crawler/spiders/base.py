@@ -1,17 +1,24 @@
-"""What every article spider shares: outcome recording and the offline demo switch."""
+"""What every article spider shares: outcome recording, the state of what was written,
+the site repo argument and the offline demo switch."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler import outcomes
 from crawler.replay import ReplayServer
+from crawler.sources import SourceError, SourceSkip
+from pipelines.adapters import state_path
+from pipelines.article import Article
+from pipelines.state import StateStore
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: Recorded responses the ``-a demo=1`` switch replays, per spider.
@@ -29,13 +36,20 @@ class ArticleSpider(scrapy.Spider):
     ``-a demo=1`` starts a local replay server on the bundled recorded responses
     (``demo/<spider name>.json``) for the length of the crawl, so the spider runs
     offline; subclasses point their source at ``self.demo_url``.
+    ``-a site_repo=PATH`` is the ``SITE_REPO`` setting for this run.
+    ``self.state`` is the store of articles already written (read here, written by the pipelines).
     """
 
     demo_server: ReplayServer | None = None
+    state: StateStore
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticleSpider:
+        if kwargs.get("site_repo"):  # settings freeze only after the spider exists
+            crawler.settings.set("SITE_REPO", kwargs["site_repo"], priority="cmdline")
         spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.state = StateStore(state_path(crawler))
+        crawler.signals.connect(spider.close_state, signal=signals.spider_closed)
         if flag(kwargs.get("demo", "")):
             spider.demo_server = ReplayServer(DEMO_ROUTES / f"{spider.name}.json")
             spider.demo_server.start()
@@ -50,6 +64,19 @@ class ArticleSpider(scrapy.Spider):
     def stop_demo(self) -> None:
         if self.demo_server:
             self.demo_server.stop()
+
+    def close_state(self) -> None:
+        self.state.close()
+
+    def article_from(self, response: Response, parse: Callable[[Response], Article]) -> Iterator[Article]:
+        """The article ``parse`` makes of ``response``, or its skip or failure recorded."""
+        url = response.meta.get("article_url", response.url)
+        try:
+            yield parse(response)
+        except SourceSkip as exc:
+            self.skip(url, exc.reason, exc.detail)
+        except SourceError as exc:
+            self.fail(url, exc.reason, exc.detail)
 
     def skip(self, url: str, reason: str, detail: str = "") -> None:
         outcomes.record_skip(self.crawler, url, reason, detail)

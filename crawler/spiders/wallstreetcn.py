@@ -1,6 +1,12 @@
 """wallstreetcn.com articles from the public JSON API, newest first.
 
-    scrapy crawl wallstreetcn [-a pages=N] [-a since=YYYY-MM-DD[THH:MM]] [-a demo=1]
+    scrapy crawl wallstreetcn [-a pages=N] [-a since=YYYY-MM-DD[THH:MM]] [-a refresh=1] [-a demo=1]
+
+A scheduled run fetches only articles the state store does not know: it reads
+listing pages until it reaches stored articles, then only as far as the
+``LISTING_OVERLAP`` window below the newest stored one (pieces published late
+with an earlier time). ``-a refresh=1`` re-fetches stored articles too, so upstream
+edits are picked up.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from scrapy.http import Response
 from crawler import outcomes
 from crawler.sources import SourceError
 from crawler.sources import wallstreetcn as source
-from crawler.spiders.base import ArticleSpider
+from crawler.spiders.base import ArticleSpider, flag
 from pipelines.article import Article
 
 
@@ -30,16 +36,34 @@ def parse_since(value: str, timezone: str) -> int:
     raise ValueError(f"since={value!r} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM")
 
 
+def detail_request(api_base: str, article_id: str, **kwargs: Any) -> Request:
+    """The API request for one article's detail; the caller gives callback and errback."""
+    return Request(
+        source.detail_url(api_base, article_id),
+        headers=source.HEADERS,
+        meta={"article_url": source.article_url(article_id)},
+        **kwargs,
+    )
+
+
+def parse_detail(response: Response) -> Article:
+    """The article of a detail answer (raises SourceError)."""
+    return source.article_from_detail(source.envelope_data(response.body))
+
+
 class WallstreetcnSpider(ArticleSpider):
     name = source.SOURCE
 
-    def __init__(self, pages: str | int = 1, since: str = "", **kwargs: Any):
+    def __init__(self, pages: str | int = 1, since: str = "", refresh: str = "", **kwargs: Any):
         super().__init__(**kwargs)
         self.pages = int(pages)
         if self.pages < 1:
             raise ValueError(f"pages={pages!r} must be at least 1")
         self.since_arg = since
+        self.refresh = flag(refresh)
         self.seen: set[str] = set()
+        #: display time of the newest stored article met in the listing
+        self.newest_stored: int | None = None
 
     @property
     def api_base(self) -> str:
@@ -47,6 +71,7 @@ class WallstreetcnSpider(ArticleSpider):
 
     async def start(self) -> AsyncIterator[Request]:
         self.since = parse_since(self.since_arg, self.settings.get("TIMEZONE")) if self.since_arg else None
+        self.overlap = self.settings.getint("LISTING_OVERLAP")
         yield self.listing_request()
 
     def listing_request(self, cursor: str = "", page: int = 1) -> Request:
@@ -60,13 +85,7 @@ class WallstreetcnSpider(ArticleSpider):
         )
 
     def detail_request(self, article_id: str) -> Request:
-        return Request(
-            source.detail_url(self.api_base, article_id),
-            headers=source.HEADERS,
-            callback=self.parse_detail,
-            errback=self.request_failed,
-            meta={"article_url": source.article_url(article_id)},
-        )
+        return detail_request(self.api_base, article_id, callback=self.parse_detail, errback=self.request_failed)
 
     def parse_listing(self, response: Response, page: int) -> Iterator[Request]:
         try:
@@ -75,6 +94,7 @@ class WallstreetcnSpider(ArticleSpider):
             outcomes.record_listing_failure(self.crawler, response.url, exc.reason, exc.detail)
             return
         self.crawler.stats.inc_value("listing/pages")
+        stored = set() if self.refresh else self.state.known_ids(source.SOURCE, (str(item["id"]) for item in items))
         reached_since = False
         for item in items:
             article_id = str(item["id"])
@@ -83,27 +103,27 @@ class WallstreetcnSpider(ArticleSpider):
                 self.crawler.stats.inc_value("listing/duplicate")
                 continue
             self.seen.add(article_id)
-            if self.since is not None and int(item.get("display_time") or 0) < self.since:
+            shown = int(item.get("display_time") or 0)
+            if self.since is not None and shown < self.since:
                 reached_since = True
+                continue
+            if article_id in stored:
+                self.newest_stored = max(self.newest_stored or shown, shown)
+                self.skip(url, "stored")
                 continue
             reason = source.skip_reason(item)
             if reason:
                 self.skip(url, reason, str(item.get("layout", "")) if reason == "layout" else "")
                 continue
             yield self.detail_request(article_id)
-        if cursor and page < self.pages and not reached_since:
+        oldest = min((int(item.get("display_time") or 0) for item in items), default=0)
+        past_overlap = self.newest_stored is not None and oldest < self.newest_stored - self.overlap
+        if cursor and page < self.pages and not reached_since and not past_overlap:
             yield self.listing_request(cursor, page + 1)
         else:
-            self.logger.info("Listing done after %d page(s)", page)
+            why = ("stored articles reached" if past_overlap else "since reached" if reached_since
+                   else "end of the listing" if not cursor else "pages limit")
+            self.logger.info("Listing done after %d page(s) (%s)", page, why)
 
     def parse_detail(self, response: Response) -> Iterator[Article]:
-        url = response.meta["article_url"]
-        try:
-            article = source.article_from_detail(source.envelope_data(response.body))
-        except SourceError as exc:
-            if exc.reason == "paid":
-                self.skip(url, "paid", exc.detail)
-            else:
-                self.fail(url, exc.reason, exc.detail)
-            return
-        yield article
+        yield from self.article_from(response, parse_detail)

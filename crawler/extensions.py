@@ -1,0 +1,135 @@
+"""Scrapy extensions for the end of a run: the run report and the site repo hand-off.
+
+Thin adapters: ``pipelines.report`` and ``pipelines.publish`` do the work.
+The site repo is updated when the spider closes; the report is completed after
+that (``engine_stopped``), so it includes how publishing went.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from scrapy.spiders import Spider
+from twisted.python.failure import Failure
+
+from crawler import outcomes
+from crawler.spiders.base import ArticleSpider
+from pipelines.adapters import output_root, state_dir
+from pipelines.article import Article
+from pipelines.publish import Change, PublishConfig, PublishError, publish
+from pipelines.report import RunReport
+from pipelines.state import utc_now
+
+logger = logging.getLogger(__name__)
+
+#: stat the ``crawl`` command turns into the process exit status
+EXIT_CODE_STAT = "run/exit_code"
+
+
+class RunReportExtension:
+    """Collects every outcome of the run; at the end logs the summary, saves the
+    report (``REPORTS_DIR``) and sets the exit status."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.report = RunReport(spider=crawler.spidercls.name)
+        self.folder = Path(crawler.settings.get("REPORTS_DIR") or state_dir(crawler) / "reports")
+        connect = crawler.signals.connect
+        connect(self.written, signal=outcomes.article_written)
+        connect(self.skipped, signal=outcomes.article_skipped)
+        connect(self.failed, signal=outcomes.article_failed)
+        connect(self.listing_failed, signal=outcomes.listing_failed)
+        connect(self.published, signal=outcomes.site_published)
+        connect(self.spider_error, signal=signals.spider_error)
+        connect(self.item_error, signal=signals.item_error)
+        connect(self.spider_closed, signal=signals.spider_closed)
+        connect(self.engine_stopped, signal=signals.engine_stopped)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunReportExtension:
+        if not issubclass(crawler.spidercls, ArticleSpider):
+            raise NotConfigured("not an article run (e.g. scrapy shell)")
+        return cls(crawler)
+
+    def written(self, url: str, status: str, path: str, title: str) -> None:
+        self.report.add_written(status, url, path, title)
+
+    def skipped(self, url: str, reason: str, detail: str) -> None:
+        self.report.skipped.append({"url": url, "reason": reason, "detail": detail})
+
+    def failed(self, url: str, reason: str, detail: str) -> None:
+        self.report.failed.append({"url": url, "reason": reason, "detail": detail})
+
+    def listing_failed(self, url: str, reason: str, detail: str) -> None:
+        self.report.listing_failed.append({"url": url, "reason": reason, "detail": detail})
+
+    def published(self, status: str, commit: str, detail: str) -> None:
+        self.report.publish = {"status": status, "commit": commit, "detail": detail}
+
+    def spider_error(self, failure: Failure, response: Response, spider: Spider) -> None:
+        """A callback raised: the page it was reading counts as failed, under the exception's name."""
+        on_listing = response.meta.get("listing", False)
+        record = outcomes.record_listing_failure if on_listing else outcomes.record_failure
+        record(self.crawler, response.meta.get("article_url", response.url), failure.type.__name__, failure.getErrorMessage())
+
+    def item_error(self, item: Any, response: Response | None, spider: Spider, failure: Failure) -> None:
+        url = item.url if isinstance(item, Article) else response.url if response is not None else ""
+        outcomes.record_failure(self.crawler, url, failure.type.__name__, failure.getErrorMessage())
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        self.report.finish_reason = reason
+
+    def engine_stopped(self) -> None:
+        self.report.finished = utc_now()
+        report, retry = self.report.save(self.folder)
+        self.crawler.stats.set_value(EXIT_CODE_STAT, self.report.exit_code())
+        logger.info("%s\n  report: %s%s", self.report.summary(), report, f"\n  retry with: scrapy crawl backfill -a urls_file={retry}" if retry else "")
+
+
+class PublishExtension:
+    """With ``SITE_REPO`` set (setting or ``-a site_repo=``), commits and pushes the
+    run's files when the spider closes."""
+
+    def __init__(self, crawler: Crawler, config: PublishConfig):
+        self.crawler = crawler
+        self.config = config
+        self.changes: list[Change] = []
+        crawler.signals.connect(self.written, signal=outcomes.article_written)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PublishExtension:
+        settings = crawler.settings
+        if not settings.get("SITE_REPO"):
+            raise NotConfigured("SITE_REPO not set")
+        folder = settings.get("ARTICLE_PATH").split("{")[0].rsplit("/", 1)[0] or "."
+        config = PublishConfig(
+            repo=output_root(crawler),
+            paths=(folder,),
+            remote=settings.get("SITE_REMOTE"),
+            branch=settings.get("SITE_BRANCH"),
+            author=settings.get("SITE_COMMIT_AUTHOR"),
+            attempts=settings.getint("SITE_PUSH_ATTEMPTS"),
+            backoff=settings.getfloat("SITE_PUSH_BACKOFF"),
+        )
+        return cls(crawler, config)
+
+    def written(self, url: str, status: str, path: str, title: str) -> None:
+        if status != "unchanged":
+            self.changes.append(Change(status, path, title, url))
+
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
+        try:
+            result = await asyncio.to_thread(publish, self.config, self.changes)
+        except (PublishError, OSError) as exc:  # OSError: no git, or the repo path is gone
+            outcomes.record_publish(self.crawler, "failed", detail=str(exc))
+            return
+        detail = f"{result.attempts} push attempt(s)" if result.attempts else ""
+        outcomes.record_publish(self.crawler, result.status, result.commit, detail)

@@ -1,0 +1,180 @@
+"""Backfill: the articles a list of URLs names, from any supported source.
+
+    scrapy crawl backfill -a urls_file=FILE [-a force=1]      (FILE "-" reads stdin)
+
+One URL per line; blank lines and ``#`` comments are ignored. A line may be a
+source's article URL or a saved page (``file://…`` or a plain path), which is
+recognised from its own content; ``ROUTES`` sends each to its source. Stored
+articles are skipped unless ``-a force=1``; lines no source takes are reported
+as skipped ``unsupported``. The list is read lazily: a line is read only once
+the scheduler has room, so a list of any length never sits in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import sys
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import unquote, urlsplit
+
+from scrapy import Request, signals
+from scrapy.http import Response
+
+from crawler.sources import wallstreetcn, wechat
+from crawler.sources.wechat_url import article_identity
+from crawler.spiders import wallstreetcn as wallstreetcn_spider
+from crawler.spiders.base import flag
+from crawler.spiders.wechat import WechatPages, as_url
+from pipelines.article import Article
+
+
+@dataclass(frozen=True)
+class Route:
+    """How one source takes part in backfills."""
+
+    #: key prefix of the source's articles in the state store
+    prefix: str
+    #: the article id an URL names, or None when the URL is not this source's
+    identify: Callable[[str], str | None]
+    #: whether a saved file (its text) is one of this source's pages
+    recognizes: Callable[[str], bool]
+    #: the request for (spider, URL, id — None for a saved file), or None once the spider recorded why not
+    request: Callable[[BackfillSpider, str, str | None], Request | None]
+
+
+def url_lines(stream: TextIO) -> Iterator[str]:
+    """The URLs of a list, one at a time."""
+    for line in stream:
+        line = line.strip()
+        if line and not line.startswith("#"):
+            yield line
+
+
+def saved_text(uri: str) -> str | None:
+    """The text of a saved page (gzip or not), or None when the ``file://`` URI names no file."""
+    path = Path(unquote(urlsplit(uri).path))
+    if not path.is_file():
+        return None
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    return data.decode("utf-8", errors="replace")
+
+
+class BackfillSpider(WechatPages):
+    name = "backfill"
+
+    def __init__(self, urls_file: str = "", force: str = "", **kwargs: Any):
+        super().__init__(**kwargs)
+        if not urls_file:
+            raise ValueError("backfill needs -a urls_file=FILE (one URL per line; - for stdin)")
+        if urls_file != "-" and not Path(urls_file).is_file():
+            raise ValueError(f"urls_file={urls_file!r} is not a file")
+        self.urls_file = urls_file
+        self.force = flag(force)
+        #: article keys of the URLs read so far: a repeated article is reported, not fetched twice
+        self.listed: set[str] = set()
+
+    def open_list(self) -> TextIO | nullcontext[TextIO]:
+        return nullcontext(sys.stdin) if self.urls_file == "-" else open(self.urls_file, encoding="utf-8")
+
+    async def start(self) -> AsyncIterator[Request]:
+        with self.open_list() as stream:
+            lines = url_lines(stream)
+            # Each line is read off the reactor thread: a slow pipe on stdin must not stall the crawl.
+            while (line := await asyncio.to_thread(next, lines, None)) is not None:
+                request = self.request_for(line)
+                if request is None:
+                    continue
+                yield request
+                # Lazy start (Scrapy docs, "start-requests-lazy"): read on only once the scheduler has room.
+                await self.crawler.signals.wait_for(signals.scheduler_empty)
+
+    def request_for(self, line: str) -> Request | None:
+        """The request for one line, or None after recording why there is none."""
+        is_path = not urlsplit(line).scheme and Path(line).expanduser().is_file()
+        url = as_url(line) if is_path else line
+        if url.startswith("file://"):
+            text = saved_text(url)
+            if text is None:
+                self.fail(url, "missing-file", "no such saved file")
+                return None
+            route = next((r for r in ROUTES if r.recognizes(text)), None)
+            if route is None:
+                self.skip(url, "unsupported", "saved file is no known source's page")
+                return None
+            return route.request(self, url, None)
+        for route in ROUTES:
+            article_id = route.identify(url)
+            if article_id is None:
+                continue
+            key = f"{route.prefix}:{article_id}"
+            if key in self.listed:
+                self.skip(url, "duplicate-url", f"same article as an earlier line ({key})")
+                return None
+            self.listed.add(key)
+            return None if self.stored(url, [key]) else route.request(self, url, article_id)
+        self.skip(url, "unsupported", "no source takes this URL")
+        return None
+
+    def stored(self, url: str, keys: list[str]) -> bool:
+        """Whether the article is already written (and so skipped, unless ``force``)."""
+        if self.force:
+            return False
+        owner = self.state.owner(keys)
+        if owner:
+            self.skip(url, "stored", owner.path)
+        return owner is not None
+
+    def unless_stored(self, response: Response, results: Iterable[Article | Request]) -> Iterator[Article | Request]:
+        """``results`` without articles already stored (known only once a page or saved file is read)."""
+        for result in results:
+            if isinstance(result, Article) and self.stored(response.meta["article_url"], [result.key, *result.aliases]):
+                continue
+            yield result
+
+    # --- wallstreetcn -----------------------------------------------------------------------------
+
+    def wallstreetcn_request(self, url: str, article_id: str | None) -> Request:
+        if article_id is None:  # a saved API answer
+            return Request(url, callback=self.parse_wallstreetcn, errback=self.request_failed, meta={"article_url": url})
+        api_base = self.settings.get("WALLSTREETCN_API_BASE")
+        return wallstreetcn_spider.detail_request(api_base, article_id, callback=self.parse_wallstreetcn, errback=self.request_failed)
+
+    def parse_wallstreetcn(self, response: Response) -> Iterator[Article | Request]:
+        yield from self.unless_stored(response, self.article_from(response, wallstreetcn_spider.parse_detail))
+
+    # --- WeChat (page handling from WechatPages) --------------------------------------------------
+
+    def wechat_request(self, url: str, article_id: str | None) -> Request | None:
+        if self.is_backed_off(url):
+            self.report_not_attempted(url)
+            return None
+        return self.page_request(url)
+
+    def parse_page(self, response: Response) -> Iterator[Article | Request]:
+        yield from self.unless_stored(response, super().parse_page(response))
+
+    def closed(self, reason: str) -> None:
+        self.log_not_attempted()
+
+
+ROUTES: tuple[Route, ...] = (
+    Route(
+        prefix=wallstreetcn.SOURCE,
+        identify=wallstreetcn.id_from_url,
+        recognizes=wallstreetcn.is_detail_answer,
+        request=BackfillSpider.wallstreetcn_request,
+    ),
+    Route(
+        prefix=wechat.ALIAS_PREFIX.rstrip(":"),
+        identify=article_identity,
+        recognizes=wechat.is_wechat_page,
+        request=BackfillSpider.wechat_request,
+    ),
+)
