@@ -120,6 +120,9 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     articles.append(handmade("strikethrough", "<p>甲<del>「删除」</del>文字<s>旧价，</s>新价</p>"))
     articles.append(handmade("markdown-in-summary", "<p>1. 第一 &lt;b&gt;粗&lt;/b&gt; &amp;amp; **星**</p><p># 号 - 减</p>"))
     articles.append(handmade("published-now", "<p>刚刚发布。</p>", published=int(time.time())))
+    changed = handmade("changed-upstream", "<p>改过的。</p>")
+    changed.lastmod = changed.published + 3600
+    articles.append(changed)
     for article in articles:
         write_atomic(posts / f"{article.id}.md", render(article, RenderConfig()))
     proc = subprocess.run([str(HUGO), "build", "--source", str(site), "--printPathWarnings", "--cacheDir", str(tmp / "cache")],
@@ -173,6 +176,8 @@ def test_front_matter_as_the_site_shows_it(build: Build) -> None:
         assert page.select_one("h1.post__title").get_text() == meta["title"]
         date = page.select_one("time.post__date")["datetime"]
         assert date == meta["date"].replace(" ", "T") + "+08:00", source
+        lastmod = page.select_one("time.post__lastmod")
+        assert (lastmod["datetime"] if lastmod else None) == (meta["lastmod"].replace(" ", "T") + "+08:00" if "lastmod" in meta else None)
         summary = page.select_one("div.post__summary").get_text()
         assert typographic(summary) == typographic(commonmark(meta["summary"]).get_text())  # Hugo renders it as Markdown
         assert page.select_one("div.post__summary").find(["ol", "ul", "h1", "h2", "blockquote", "pre", "hr"]) is None
@@ -266,6 +271,10 @@ def test_cjk_emphasis_renders(build: Build, name: str) -> None:  # hand-made cas
     shown = [typographic(p.get_text()) for p in page.find_all("p")][:-1]  # the last is the origin link
     assert "".join(shown) == typographic(BeautifulSoup(body, "lxml").get_text())  # the text, unchanged
     assert "*" not in "".join(shown) or "code-untouched" == name
+
+
+def test_lastmod_is_read_in_the_site_zone(build: Build) -> None:  # hand-made page
+    assert build.handmade("changed-upstream").select_one("time.post__lastmod")["datetime"] == "2025-02-10T13:31:16+08:00"
 
 
 def test_article_published_now_is_built(build: Build) -> None:
