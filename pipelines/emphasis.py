@@ -17,8 +17,8 @@ a time (whitespace, or a punctuation mark that is not Markdown syntax) just
 outside the delimiters. Text and its order never change; at worst a
 punctuation mark is no longer bold. Each paragraph is then read the way
 CommonMark matches delimiters (rule of 3 included); where no placement works
-(bold and italic touching between letters, or Markdown syntax at the edge) the
-fewest pairs are written as plain text, never as visible asterisks.
+(delimiters of two kinds touching between letters, or Markdown syntax at the
+edge) the fewest pairs are written as plain text, never as visible delimiters.
 """
 
 from __future__ import annotations
@@ -369,8 +369,9 @@ def _render_block(block: str) -> str:
             pass
         if not _problems(tokens):
             break
-        # Bold and italic touching between letters can defeat every placement (CommonMark's
-        # "rule of 3"): give up the pair whose loss mends the most, the shortest on a tie.
+        # Delimiters of two kinds touching between letters can defeat every placement
+        # (CommonMark's "rule of 3", ``甲~~**乙**~~``): give up the pair whose loss mends
+        # the most, the shortest on a tie.
         span = lambda o: tokens.index(o.partner) - tokens.index(o)  # noqa: E731
         worst = min(_pairs(tokens), key=lambda o: (_problems(_without(tokens, o)), span(o)))
         _drop(tokens, worst)
