@@ -47,7 +47,7 @@ FEED_EXPORT_ENCODING = "utf-8"
 
 # --- Sources ----------------------------------------------------------------
 WALLSTREETCN_API_BASE = wallstreetcn.DEFAULT_API_BASE
-#: Seconds below the newest already-stored article a scheduled run still reads the listing.
+#: Seconds below the newest item the last completed run listed that a scheduled run still reads.
 LISTING_OVERLAP = 3600
 #: Source label of WeChat articles (category, tag, output folder, footer link label).
 WECHAT_SOURCE_NAME = wechat.SOURCE

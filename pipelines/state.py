@@ -31,6 +31,11 @@ CREATE TABLE IF NOT EXISTS aliases (
     key   TEXT NOT NULL REFERENCES articles(key)
 );
 CREATE INDEX IF NOT EXISTS articles_source ON articles(source);
+CREATE TABLE IF NOT EXISTS listing_marks (
+    source    TEXT PRIMARY KEY,
+    newest    INTEGER NOT NULL,      -- publication time (unix s) of the newest item a completed run listed
+    completed TEXT NOT NULL          -- when that run finished (UTC, ISO 8601)
+);
 """
 
 
@@ -118,6 +123,22 @@ class StateStore:
             rows = self.db.execute(f"SELECT id FROM articles WHERE source = ? AND id IN ({marks})", (source, *chunk))
             found.update(row[0] for row in rows)
         return found
+
+    def listing_mark(self, source: str) -> int | None:
+        """The newest publication time a *completed* run of ``source`` listed, or None.
+
+        Only a run that finished sets it, so a killed or failed run's unread pages are
+        read again next time instead of being hidden behind what it did write.
+        """
+        row = self.db.execute("SELECT newest FROM listing_marks WHERE source = ?", (source,)).fetchone()
+        return row[0] if row else None
+
+    def set_listing_mark(self, source: str, newest: int, now: str | None = None) -> None:
+        self.db.execute(
+            """INSERT INTO listing_marks (source, newest, completed) VALUES (?, ?, ?)
+               ON CONFLICT(source) DO UPDATE SET newest = max(newest, excluded.newest), completed = excluded.completed""",
+            (source, newest, now or utc_now()),
+        )
 
     def record(self, *, key: str, source: str, id: str, url: str, document_hash: str, path: str,
                aliases: Iterable[str] = (), now: str | None = None) -> None:

@@ -2,11 +2,12 @@
 
     scrapy crawl wallstreetcn [-a pages=N] [-a since=YYYY-MM-DD[THH:MM]] [-a refresh=1] [-a demo=1]
 
-A scheduled run fetches only articles the state store does not know: it reads
-listing pages until it reaches stored articles, then only as far as the
-``LISTING_OVERLAP`` window below the newest stored one (pieces published late
-with an earlier time). ``-a refresh=1`` re-fetches stored articles too, so upstream
-edits are picked up.
+A scheduled run fetches only articles the state store does not know, and reads
+listing pages only down to what the last *completed* run had listed, less the
+``LISTING_OVERLAP`` window (pieces published late with an earlier time). A run
+that was killed or could not read its listing moves nothing, so the next run reads
+as far as it needs to; with no completed run yet, ``pages`` is the only bound.
+``-a refresh=1`` re-fetches stored articles too, so upstream edits are picked up.
 """
 
 from __future__ import annotations
@@ -62,8 +63,9 @@ class WallstreetcnSpider(ArticleSpider):
         self.since_arg = since
         self.refresh = flag(refresh)
         self.seen: set[str] = set()
-        #: display time of the newest stored article met in the listing
-        self.newest_stored: int | None = None
+        #: display time of the newest item this run listed (becomes the listing mark if it finishes)
+        self.newest_listed: int | None = None
+        self.reached_mark = False
 
     @property
     def api_base(self) -> str:
@@ -72,6 +74,7 @@ class WallstreetcnSpider(ArticleSpider):
     async def start(self) -> AsyncIterator[Request]:
         self.since = parse_since(self.since_arg, self.settings.get("TIMEZONE")) if self.since_arg else None
         self.overlap = self.settings.getint("LISTING_OVERLAP")
+        self.mark = None if self.refresh else self.state.listing_mark(source.SOURCE)
         yield self.listing_request()
 
     def listing_request(self, cursor: str = "", page: int = 1) -> Request:
@@ -104,11 +107,11 @@ class WallstreetcnSpider(ArticleSpider):
                 continue
             self.seen.add(article_id)
             shown = int(item.get("display_time") or 0)
+            self.newest_listed = max(self.newest_listed or shown, shown)
             if self.since is not None and shown < self.since:
                 reached_since = True
                 continue
             if article_id in stored:
-                self.newest_stored = max(self.newest_stored or shown, shown)
                 self.skip(url, "stored")
                 continue
             reason = source.skip_reason(item)
@@ -117,13 +120,27 @@ class WallstreetcnSpider(ArticleSpider):
                 continue
             yield self.detail_request(article_id)
         oldest = min((int(item.get("display_time") or 0) for item in items), default=0)
-        past_overlap = self.newest_stored is not None and oldest < self.newest_stored - self.overlap
+        past_overlap = self.mark is not None and oldest < self.mark - self.overlap
+        self.reached_mark = self.reached_mark or past_overlap
         if cursor and page < self.pages and not reached_since and not past_overlap:
             yield self.listing_request(cursor, page + 1)
         else:
-            why = ("stored articles reached" if past_overlap else "since reached" if reached_since
+            why = ("last completed run's listing reached" if past_overlap else "since reached" if reached_since
                    else "end of the listing" if not cursor else "pages limit")
             self.logger.info("Listing done after %d page(s) (%s)", page, why)
 
     def parse_detail(self, response: Response) -> Iterator[Article]:
         yield from self.article_from(response, parse_detail)
+
+    def closed(self, reason: str) -> None:
+        """Move the listing mark, but only for a run that finished reading its listing."""
+        listing_failed = any(key.startswith("listing/failed/") for key in self.crawler.stats.get_stats())
+        if reason != "finished" or listing_failed or self.newest_listed is None:
+            self.logger.info("Listing mark left as it was (run %s%s)", reason, ", listing unreadable" if listing_failed else "")
+            return
+        if self.mark is not None and not self.reached_mark and self.since is None:
+            self.logger.warning(
+                "Stopped after %d page(s) before reaching what the last run listed: articles in between may be "
+                "missed; raise -a pages or backfill them", self.pages,
+            )
+        self.state.set_listing_mark(source.SOURCE, self.newest_listed)
