@@ -107,7 +107,7 @@ def _move_edges_out(soup: BeautifulSoup, tag: Tag) -> bool:
         edge = _edge_child(tag, last)
         if edge is None:
             continue
-        if edge.name in ("img", *LITERAL_TAGS):
+        if edge.name in ("img", *LITERAL_TAGS) or edge.has_attr("data-md"):  # data-md: a formula
             (tag.insert_after if last else tag.insert_before)(edge.extract())
             return True
         if edge.name == "a":

@@ -15,7 +15,7 @@ import unicodedata
 
 from bs4 import BeautifulSoup, NavigableString
 
-_ACTIVE = "\\`*_[]<>#&~-+.)="
+_ACTIVE = "\\`*_[]<>#&~-+.)=!"
 # Supplementary Private Use Area-B: never found in real article text.
 _TO_PRIVATE = {char: chr(0x10FF00 + i) for i, char in enumerate(_ACTIVE)}
 _FROM_PRIVATE = {code: char for char, code in _TO_PRIVATE.items()}
@@ -79,6 +79,8 @@ def _restore_line(line: str) -> str:
             escape = at_start and _is_space(plain[i:].lstrip("#")[:1])
         elif char == "&":
             escape = re.match(r"&#?[A-Za-z0-9]+;", plain[i:]) is not None
+        elif char == "!":  # before a link it would make an image
+            escape = after == "["
         elif char == "~":  # strikethrough takes two
             escape = "~" in (before, after) or at_start
         elif char in "-+=":  # list bullets, thematic breaks, setext underlines

@@ -2,8 +2,8 @@
 
 html2text does the conversion; this module fixes what it gets wrong for the
 site: list items at column 0, one blank line between blocks, no trailing
-spaces, and code blocks and literal Markdown (formulas), which it cannot
-express, swapped for placeholders around the conversion.
+spaces, and code (blocks and spans) and literal Markdown (formulas), which it
+cannot express, swapped for placeholders around the conversion.
 """
 
 from __future__ import annotations
@@ -56,18 +56,45 @@ def _code_language(pre: Tag) -> str:
     return ""
 
 
-def _extract_raw(soup: BeautifulSoup) -> list[str]:
-    """Swap code blocks and literal Markdown for placeholders html2text leaves alone.
+def _code_span(code: str) -> str:
+    """Inline code as CommonMark reads it back: a fence longer than any backtick run inside,
+    padded where the content starts or ends with a backtick or is space-wrapped."""
+    code = code.replace("\n", " ")
+    ticks = "`" * (max((len(run) for run in re.findall(r"`+", code)), default=0) + 1)
+    wrapped = code.startswith(" ") and code.endswith(" ") and code.strip()
+    pad = " " if code.startswith("`") or code.endswith("`") or wrapped else ""
+    return f"{ticks}{pad}{code}{pad}{ticks}"
 
-    ``<pre>`` becomes a fenced block. An element with a ``data-md`` attribute
-    (set by a source cleaner, e.g. for a LaTeX formula) stands for that literal
-    Markdown: on its own paragraph when it is a ``div``, inline otherwise.
+
+def _merge_adjacent_code(soup: BeautifulSoup) -> None:
+    """``<code>a</code><code>b</code>`` is one run of code; as two spans it would not parse."""
+    for code in soup.find_all("code"):
+        if code.parent is None or code.find_parent("pre"):
+            continue
+        while isinstance(code.next_sibling, Tag) and code.next_sibling.name == "code":
+            code.append(code.next_sibling.extract().get_text())
+
+
+def _is_block_raw(tag: Tag) -> bool:
+    return tag.name == "pre" or (tag.name == "div" and tag.has_attr("data-md"))
+
+
+def _is_inline_raw(tag: Tag) -> bool:
+    return tag.name == "code" or (tag.name != "div" and tag.has_attr("data-md"))
+
+
+def _extract_raw(soup: BeautifulSoup, raw: list[tuple[str, bool]], block: bool) -> None:
+    """Swap code and literal Markdown for placeholders html2text leaves alone.
+
+    ``<pre>`` becomes a fenced block and inline ``<code>`` a code span. An element
+    with a ``data-md`` attribute (set by a source cleaner, e.g. for a LaTeX formula)
+    stands for that literal Markdown: on its own paragraph when it is a ``div``,
+    inline otherwise. Appends (Markdown, is block) to ``raw`` per placeholder.
     """
-    raw: list[str] = []
 
-    def swap(node: Tag, markdown: str, block: bool) -> None:
+    def swap(node: Tag, markdown: str) -> None:
         token = NavigableString(_PLACEHOLDER.format(len(raw)))
-        raw.append(markdown)
+        raw.append((markdown, block))
         if block:
             wrapper = soup.new_tag("p")
             wrapper.append(token)
@@ -75,14 +102,23 @@ def _extract_raw(soup: BeautifulSoup) -> list[str]:
         else:
             node.replace_with(token)
 
-    for node in soup.find_all(lambda tag: tag.name == "pre" or tag.has_attr("data-md")):
-        if node.parent is None:  # inside an element already swapped
+    if not block:
+        _merge_adjacent_code(soup)
+    for node in soup.find_all(_is_block_raw if block else _is_inline_raw):
+        if node.parent is None or node.find_parent("pre"):  # inside an element already swapped
             continue
         if node.has_attr("data-md"):
-            swap(node, str(node["data-md"]), block=node.name == "div")
+            swap(node, str(node["data-md"]))
+        elif node.name == "pre":
+            swap(node, _fence(node.get_text(), _code_language(node)))
+        elif node.get_text():
+            swap(node, _code_span(node.get_text()))
         else:
-            swap(node, _fence(node.get_text(), _code_language(node)), block=True)
-    return raw
+            node.decompose()
+
+
+def _put_back(markdown: str, raw: list[tuple[str, bool]], block: bool) -> str:
+    return _PLACEHOLDER_RE.sub(lambda m: raw[int(m.group(1))][0] if raw[int(m.group(1))][1] == block else m.group(), markdown)
 
 
 def tidy(markdown: str) -> str:
@@ -100,8 +136,12 @@ def tidy(markdown: str) -> str:
 
 def html_to_markdown(soup: BeautifulSoup) -> str:
     """Convert a cleaned article body to Markdown (without a trailing newline)."""
-    raw = _extract_raw(soup)
+    raw: list[tuple[str, bool]] = []
+    _extract_raw(soup, raw, block=True)
     escape.protect(soup)
     emphasis.mark(soup)  # html2text's own emphasis does not render next to CJK punctuation
-    markdown = escape.restore(tidy(emphasis.render(_converter().handle(serialize(soup)))))
-    return _PLACEHOLDER_RE.sub(lambda m: raw[int(m.group(1))], markdown)
+    _extract_raw(soup, raw, block=False)  # after mark, which keeps emphasis off code's edges
+    markdown = _converter().handle(serialize(soup))
+    # Inline code and formulas go back before emphasis is placed: their edges decide flanking.
+    markdown = escape.restore(tidy(emphasis.render(_put_back(markdown, raw, block=False))))
+    return _put_back(markdown, raw, block=True)

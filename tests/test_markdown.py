@@ -88,3 +88,25 @@ def test_urls_with_spaces_and_cjk_stay_links() -> None:  # hand-made
     html = rendered(md)
     assert html.find("img")["src"] == "https://x.example/a%20b.png"
     assert html.find("a")["href"] == "https://x.example/%E6%90%9C%E7%B4%A2?q=a%20b"
+
+
+def test_inline_code_spans_read_back_as_written() -> None:  # hand-made edge cases
+    cases = {
+        "<p><code>a</code><code>b</code></p>": ["ab"],  # adjacent: one span, not a broken pair
+        "<p><code>a`b</code> 和 <code>`</code></p>": ["a`b", "`"],
+        "<p><code> x </code></p>": [" x "],
+        "<p>用<code>**x**</code>和<code>[y](z)</code></p>": ["**x**", "[y](z)"],
+    }
+    for html, codes in cases.items():
+        assert [c.get_text() for c in rendered(convert(html)).find_all("code")] == codes, html
+
+
+def test_exclamation_before_a_link_is_not_an_image() -> None:  # hand-made
+    html = rendered(convert('<p>惊叹!<a href="https://x.example/">链接</a></p>'))
+    assert html.find("img") is None
+    assert html.find("a")["href"] == "https://x.example/" and html.get_text().strip() == "惊叹!链接"
+
+
+def test_bold_formula_keeps_its_dollars() -> None:  # hand-made
+    md = convert('<p>即<strong><span data-md="$E=mc^2$">E=mc2</span>。</strong>完</p>')
+    assert "$E=mc^2$" in md
