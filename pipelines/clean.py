@@ -20,6 +20,8 @@ UNWRAP_TAGS = ("span", "font", "small", "big", "o:p", "mark", "ins", "abbr", "ti
 AS_DIV_TAGS = ("section", "article", "main", "center", "header", "footer", "aside", "figure")
 #: Captions html2text would run into the image's line; as paragraphs they stand under it.
 AS_P_TAGS = ("figcaption",)
+#: Players Markdown cannot hold: each becomes a paragraph linking to its media, with this label.
+MEDIA_LABELS = {"video": "视频", "audio": "音频", "iframe": "嵌入内容", "embed": "嵌入内容"}
 #: Attributes the converter uses; everything else is styling noise.
 KEEP_ATTRS = {"href", "src", "alt", "title", "colspan", "rowspan", "class", "data-lang", "data-md", "start"}
 
@@ -38,6 +40,27 @@ def safe_url(url: str) -> str:
     return quote(url.strip(), safe=":/?#[]@!$&'()*+,;=%~")
 
 
+def _media_url(tag: Tag) -> str:
+    sources = [tag, *tag.find_all("source")]
+    return next((str(s["src"]).strip() for s in sources if str(s.get("src") or "").strip()), "")
+
+
+def link_media(soup: BeautifulSoup) -> None:
+    """Replace video, audio and embedded frames by a paragraph linking to what they play."""
+    for tag in soup.find_all(list(MEDIA_LABELS)):
+        if tag.parent is None:
+            continue
+        url = _media_url(tag)
+        if not url.startswith(("http://", "https://", "//")):
+            tag.decompose()
+            continue
+        link = soup.new_tag("a", href=url)
+        link.string = str(tag.get("title") or "").strip() or MEDIA_LABELS[tag.name]
+        paragraph = soup.new_tag("p")
+        paragraph.append(link)
+        tag.replace_with(paragraph)
+
+
 def parse(html: str) -> BeautifulSoup:
     return BeautifulSoup(html, "lxml")
 
@@ -54,6 +77,7 @@ def clean(soup: BeautifulSoup, rewrite_image: Callable[[str], str] = lambda url:
         comment.extract()
     for tag in soup.find_all(DROP_TAGS):
         tag.decompose()
+    link_media(soup)
     for img in soup.find_all("img"):
         src = (img.get("src") or "").strip()
         if not src or src.startswith("data:"):
@@ -61,7 +85,10 @@ def clean(soup: BeautifulSoup, rewrite_image: Callable[[str], str] = lambda url:
             continue
         img["src"] = safe_url(rewrite_image(src))
     for a in soup.find_all("a", href=True):
-        a["href"] = safe_url(a["href"])
+        if str(a["href"]).strip().lower().startswith(("javascript:", "#")):
+            a.unwrap()  # no destination a reader could follow: keep the text
+        else:
+            a["href"] = safe_url(a["href"])
     for tag in soup.find_all(AS_DIV_TAGS):
         tag.name = "div"
     for tag in soup.find_all(AS_P_TAGS):

@@ -110,3 +110,14 @@ def test_exclamation_before_a_link_is_not_an_image() -> None:  # hand-made
 def test_bold_formula_keeps_its_dollars() -> None:  # hand-made
     md = convert('<p>即<strong><span data-md="$E=mc^2$">E=mc2</span>。</strong>完</p>')
     assert "$E=mc^2$" in md
+
+
+def test_players_become_links_to_their_media() -> None:  # hand-made: standard HTML players
+    html = rendered(convert(
+        '<p>看：</p><video controls><source src="https://v.example/a.mp4"></video>'
+        '<audio src="https://a.example/b.mp3"></audio><iframe title="直播回放" src="https://live.example/x"></iframe>'
+        '<iframe src="javascript:void(0)"></iframe><p><a href="javascript:void(0)">点我</a>完</p>'
+    ))
+    links = [(a.get_text(), a["href"]) for a in html.find_all("a")]
+    assert links == [("视频", "https://v.example/a.mp4"), ("音频", "https://a.example/b.mp3"), ("直播回放", "https://live.example/x")]
+    assert html.find_all("p")[-1].get_text() == "点我完"
