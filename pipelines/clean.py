@@ -61,6 +61,21 @@ def link_media(soup: BeautifulSoup) -> None:
         tag.replace_with(paragraph)
 
 
+def join_item_paragraphs(soup: BeautifulSoup) -> None:
+    """Keep a list item's paragraphs inside it, as lines of one block.
+
+    html2text does not indent a list item's second paragraph, so it would fall out
+    of the list; line breaks keep it in (breaks at an item's edges are dropped later).
+    """
+    for block in soup.find_all(["p", "div"]):
+        item = block.find_parent(["li", "blockquote", "table", "pre"])
+        if item is None or item.name != "li":
+            continue
+        block.insert_before(soup.new_tag("br"))
+        block.insert_after(soup.new_tag("br"))
+        block.unwrap()
+
+
 def parse(html: str) -> BeautifulSoup:
     return BeautifulSoup(html, "lxml")
 
@@ -93,6 +108,7 @@ def clean(soup: BeautifulSoup, rewrite_image: Callable[[str], str] = lambda url:
         tag.name = "div"
     for tag in soup.find_all(AS_P_TAGS):
         tag.name = "p"
+    join_item_paragraphs(soup)
     for tag in soup.find_all(UNWRAP_TAGS):
         if not tag.has_attr("data-md"):  # literal Markdown handed over by a source cleaner
             tag.unwrap()

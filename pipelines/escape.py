@@ -94,9 +94,10 @@ def _restore_line(line: str) -> str:
 
 def restore(markdown: str) -> str:
     """Put the protected characters back, escaped only where needed; BREAK becomes a hard break."""
-    markdown = re.sub(rf"[ \t]*{BREAK}[ \t]*", BREAK, markdown)
-    markdown = re.sub(rf"(^|\n)({BREAK})+|({BREAK})+(?=\n|$)", r"\1", markdown)  # breaks at block edges
-    markdown = re.sub(rf"{BREAK}+", "\\\\\n", markdown)
+    # Breaks at a block's edges (after a line's quote or list marker too) break nothing.
+    markdown = re.sub(rf"(^|\n)({_LINE_PREFIX.pattern[1:]})(?:{BREAK}[ \t]*)+", r"\1\2", markdown)
+    markdown = re.sub(rf"[ \t]*(?:{BREAK}[ \t]*)+(?=\n|$)", "", markdown)
+    markdown = re.sub(rf"[ \t]*(?:{BREAK}[ \t]*)+", "\\\\\n", markdown)
     return "\n".join(_restore_line(line) for line in markdown.split("\n"))
 
 

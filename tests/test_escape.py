@@ -58,3 +58,20 @@ def test_line_breaks_are_hard_breaks_inside_a_paragraph() -> None:  # hand-made
 
 def test_code_is_left_alone() -> None:  # hand-made
     assert html_to_markdown(parse("<p><code>a*b_c</code></p>")) == "`a*b_c`"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=ALPHABET, min_size=1, max_size=15), min_size=2, max_size=4))
+def test_lines_split_by_br_render_as_those_lines(lines: list[str]) -> None:
+    expected = [re.sub(r"\s+", " ", line).strip() for line in lines]
+    expected = [line for line in expected if line]
+    paragraph = "<br>".join(html.escape(line) for line in lines)
+    for wrapper in ("<p>{}</p>", "<ul><li>{}</li></ul>", "<blockquote><p>{}</p></blockquote>"):
+        rendered = MD.render(html_to_markdown(clean(parse(wrapper.format(paragraph)))))
+        shown = [re.sub(r"\s+", " ", BeautifulSoup(part, "lxml").get_text()).strip() for part in re.split(r"<br />", rendered)]
+        assert [line for line in shown if line] == expected, wrapper
+
+
+def test_list_item_paragraphs_stay_in_the_item() -> None:  # hand-made
+    rendered = MD.render(html_to_markdown(clean(parse("<ul><li><p>段一</p><p>段二</p></li><li>二</li></ul>"))))
+    assert rendered == "<ul>\n<li>段一<br />\n段二</li>\n<li>二</li>\n</ul>\n"
