@@ -13,7 +13,7 @@ import re
 import html2text
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from pipelines import emphasis, escape
+from pipelines import emphasis, escape, tables
 from pipelines.clean import serialize
 
 _PLACEHOLDER = "MDRAWBLOCK{}X"
@@ -86,7 +86,8 @@ def _is_inline_raw(tag: Tag) -> bool:
 def _extract_raw(soup: BeautifulSoup, raw: list[tuple[str, bool]], block: bool) -> None:
     """Swap code and literal Markdown for placeholders html2text leaves alone.
 
-    ``<pre>`` becomes a fenced block and inline ``<code>`` a code span. An element
+    ``<pre>`` becomes a fenced block, ``<table>`` a pipe table (``pipelines.tables``) and
+    inline ``<code>`` a code span. An element
     with a ``data-md`` attribute (set by a source cleaner, e.g. for a LaTeX formula)
     stands for that literal Markdown: on its own paragraph when it is a ``div``,
     inline otherwise. Appends (Markdown, is block) to ``raw`` per placeholder.
@@ -102,7 +103,16 @@ def _extract_raw(soup: BeautifulSoup, raw: list[tuple[str, bool]], block: bool) 
         else:
             node.replace_with(token)
 
-    if not block:
+    if block:
+        for table in soup.find_all("table"):
+            if table.parent is None or table.find_parent("table"):
+                continue  # nested tables are converted with their outer table's cells
+            markdown = tables.to_markdown(table, html_to_markdown)
+            if markdown is None:
+                tables.unwrap_layout(table, soup)
+            else:
+                swap(table, markdown)
+    else:
         _merge_adjacent_code(soup)
     for node in soup.find_all(_is_block_raw if block else _is_inline_raw):
         if node.parent is None or node.find_parent("pre"):  # inside an element already swapped

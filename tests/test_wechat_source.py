@@ -386,7 +386,7 @@ def test_editor_markup_in_tables_code_and_lazy_backgrounds() -> None:
         '<section data-lazy-bgimg="https://mmbiz.qpic.cn/a/b.png" style="background-image: url(&quot;&quot;);">标题</section></div>'
     )
     assert to_markdown(clean_content(html)) == (
-        "名称| 值\n---|---\n第一行 第二行| 2\n\n```python\ndef f():\n    return 1\n```\n\n![](https://mmbiz.qpic.cn/a/b.png)\n\n标题"
+        "| 名称 | 值 |\n| --- | --- |\n| 第一行 第二行 | 2 |\n\n```python\ndef f():\n    return 1\n```\n\n![](https://mmbiz.qpic.cn/a/b.png)\n\n标题"
     )
 
 
