@@ -53,23 +53,32 @@ def state_path(crawler: Crawler) -> Path:
 
 class DedupePipeline:
     """Drops an article already written under another identity (e.g. a WeChat article
-    that wallstreetcn republished): the first source to write it keeps it."""
+    that wallstreetcn republished): the first source to write it keeps it. Within a
+    run the first item to pass here claims its identities, since items are rendered
+    concurrently and neither is in the state yet."""
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.state = StateStore(state_path(crawler))
+        self.claimed: dict[str, str] = {}  #: identity → key of the item of this run that took it
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
         return cls(crawler)
 
     async def process_item(self, item: Article) -> Article:
-        owner = self.state.owner([item.key, *item.aliases])
+        identities = [item.key, *item.aliases]
+        owner = self.state.owner(identities)
+        taken = next((self.claimed[i] for i in identities if self.claimed.get(i, item.key) != item.key), None)
         if owner and owner.key != item.key:
             detail = f"already written from {owner.source} as {owner.key} ({owner.path})"
-            record_skip(self.crawler, item.url, "duplicate", detail)
-            raise DropItem(f"{item.url}: {detail}")
-        return item
+        elif taken:
+            detail = f"already taken in this run as {taken}"
+        else:
+            self.claimed.update(dict.fromkeys(identities, item.key))
+            return item
+        record_skip(self.crawler, item.url, "duplicate", detail)
+        raise DropItem(f"{item.url}: {detail}")
 
     def close_spider(self) -> None:
         self.state.close()

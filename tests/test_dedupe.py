@@ -1,0 +1,42 @@
+"""One article, one file: the dedupe stage, directly (no crawl)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
+
+from crawler.spiders.wallstreetcn import WallstreetcnSpider
+from pipelines.adapters import DedupePipeline, state_path
+from pipelines.article import Article
+from pipelines.state import StateStore
+
+
+def article(source: str, id: str, aliases: list[str]) -> Article:  # hand-made items
+    return Article(source=source, id=id, url=f"https://example.org/{source}/{id}", title="t", published=0,
+                   body_html="<p>x</p>", aliases=aliases)
+
+
+def test_two_identities_of_one_article_in_the_same_run(tmp_path: Path) -> None:
+    crawler = get_crawler(WallstreetcnSpider, {"OUTPUT_DIR": str(tmp_path)})
+    dedupe = DedupePipeline(crawler)
+    republish = article("wallstreetcn", "1", ["wechat:123_4_1"])
+    original = article("wechat", "123_4_1", ["wechat:s_token"])
+    # Neither is written yet (both are still being rendered): the first to pass claims the identity.
+    assert asyncio.run(dedupe.process_item(republish)) is republish
+    with pytest.raises(DropItem, match="already taken in this run as wallstreetcn:1"):
+        asyncio.run(dedupe.process_item(original))
+    assert asyncio.run(dedupe.process_item(republish)) is republish  # the same article again is no duplicate
+
+
+def test_article_stored_by_an_earlier_run_under_an_alias(tmp_path: Path) -> None:
+    crawler = get_crawler(WallstreetcnSpider, {"OUTPUT_DIR": str(tmp_path)})
+    store = StateStore(state_path(crawler))
+    store.record(key="wechat:123_4_1", source="wechat", id="123_4_1", url="u", document_hash="h",
+                 path="content/posts/wechat/123_4_1.md", aliases=["wechat:s_token"])
+    store.close()
+    with pytest.raises(DropItem, match="already written from wechat as wechat:123_4_1"):
+        asyncio.run(DedupePipeline(crawler).process_item(article("wallstreetcn", "1", ["wechat:s_token"])))
