@@ -118,6 +118,7 @@ class PublishExtension:
             author=settings.get("SITE_COMMIT_AUTHOR"),
             attempts=settings.getint("SITE_PUSH_ATTEMPTS"),
             backoff=settings.getfloat("SITE_PUSH_BACKOFF"),
+            stale_lock=settings.getfloat("SITE_STALE_LOCK_SECONDS"),
         )
         return cls(crawler, config)
 

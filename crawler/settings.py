@@ -96,3 +96,5 @@ SITE_BRANCH = ""  # "" = the checked-out branch
 SITE_COMMIT_AUTHOR = "news-ingest <news-ingest@localhost>"
 SITE_PUSH_ATTEMPTS = 5
 SITE_PUSH_BACKOFF = 2.0  # seconds before the second push attempt; doubles
+#: A git index.lock older than this (s) was left by a killed git and is removed.
+SITE_STALE_LOCK_SECONDS = 600

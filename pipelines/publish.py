@@ -5,7 +5,8 @@ interrupted earlier run left uncommitted), with a message listing the articles,
 and pushes. When the remote moved meanwhile (another job pushed), the push is
 rejected: the commit is rebased onto the remote and pushed again, with
 exponential backoff (tenacity). A local commit that could not be pushed is pushed
-by the next run. Nothing changed → no commit, no push.
+by the next run. Nothing changed → no commit, no push. A git lock file left by a
+process killed mid-command is cleared once it is old enough to be certainly stale.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
@@ -44,6 +46,8 @@ class PublishConfig:
     author: str = "news-ingest <news-ingest@localhost>"
     attempts: int = 5
     backoff: float = 2.0  #: seconds before the second attempt; doubles, capped at 60
+    #: age (s) past which a left-over ``index.lock`` is taken for a killed git's and removed
+    stale_lock: float = 600.0
 
 
 @dataclass(frozen=True)
@@ -98,9 +102,22 @@ def commit_message(changes: Sequence[Change], staged: Sequence[str]) -> str:
     return subject + "\n\n" + "\n".join(lines) + "\n"
 
 
+def clear_stale_lock(git: Git, older_than: float) -> None:
+    """Remove ``index.lock`` when no live git can own it any more (git holds it for moments)."""
+    lock = git.repo / git.out("rev-parse", "--git-path", "index.lock")
+    try:
+        age = time.time() - lock.stat().st_mtime
+    except FileNotFoundError:
+        return
+    if age > older_than:
+        logger.warning("Removing %s, left %.0f s ago by a git that did not finish", lock, age)
+        lock.unlink(missing_ok=True)
+
+
 def publish(config: PublishConfig, changes: Sequence[Change]) -> PublishResult:
     """Commit what changed under ``config.paths`` and push it; raises PublishError."""
     git = Git(config.repo, config.author)
+    clear_stale_lock(git, config.stale_lock)
     branch = config.branch or git.out("symbolic-ref", "--short", "HEAD")
     git.run("add", "--all", "--", *config.paths, TEMP_FILES)
     staged = git.out("diff", "--cached", "--name-only", "--", *config.paths).splitlines()

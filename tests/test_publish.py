@@ -167,3 +167,21 @@ def test_files_an_interrupted_run_left_are_committed_but_never_its_temporary_fil
         "left by an earlier run: content/posts/wallstreetcn/3740710.md"
     )
     assert publish(PublishConfig(repo=site, paths=("content/posts",)), []).status == "nothing"
+
+
+def test_stale_git_lock_of_a_killed_run_is_cleared_a_fresh_one_is_respected(repos) -> None:
+    """Hand-made leftover: git killed mid-command leaves .git/index.lock behind."""
+    site = repos["site"]
+    page = site / "content" / "posts" / "x.md"
+    page.parent.mkdir(parents=True)
+    page.write_text("x\n", encoding="utf-8")
+    lock = site / ".git" / "index.lock"
+    lock.touch()
+    config = PublishConfig(repo=site, paths=("content/posts",), stale_lock=600)
+    with pytest.raises(PublishError, match="index.lock"):  # a live git may hold it: leave it alone
+        publish(config, [])
+    old = lock.stat().st_mtime - 601
+    os.utime(lock, (old, old))
+    assert publish(config, []).status == "pushed"
+    assert not lock.exists()
+    assert git(repos["remote"], "show", "main:content/posts/x.md") == "x"
