@@ -46,10 +46,6 @@ class RunReport:
     def add_written(self, status: str, url: str, path: str, title: str) -> None:
         self.written[status].append({"url": url, "path": path, "title": title})
 
-    def changed(self) -> list[dict[str, str]]:
-        """Articles whose file this run created or rewrote."""
-        return self.written["new"] + self.written["updated"]
-
     def exit_code(self) -> int:
         if self.listing_failed:
             return EXIT_LISTING_FAILED
