@@ -13,7 +13,6 @@ the scheduler has room, so a list of any length never sits in memory.
 from __future__ import annotations
 
 import asyncio
-import gzip
 import sys
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import nullcontext
@@ -25,11 +24,12 @@ from urllib.parse import unquote, urlsplit
 from scrapy import Request, signals
 from scrapy.http import Response
 
+from crawler.inputs import as_url, decode_saved, url_lines
 from crawler.sources import wallstreetcn, wechat
 from crawler.sources.wechat_url import article_identity
 from crawler.spiders import wallstreetcn as wallstreetcn_spider
 from crawler.spiders.base import flag
-from crawler.spiders.wechat import WechatPages, as_url
+from crawler.spiders.wechat import WechatPages
 from pipelines.article import Article
 
 
@@ -47,23 +47,10 @@ class Route:
     request: Callable[[BackfillSpider, str, str | None], Request | None]
 
 
-def url_lines(stream: TextIO) -> Iterator[str]:
-    """The URLs of a list, one at a time."""
-    for line in stream:
-        line = line.strip()
-        if line and not line.startswith("#"):
-            yield line
-
-
 def saved_text(uri: str) -> str | None:
     """The text of a saved page (gzip or not), or None when the ``file://`` URI names no file."""
     path = Path(unquote(urlsplit(uri).path))
-    if not path.is_file():
-        return None
-    data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    return data.decode("utf-8", errors="replace")
+    return decode_saved(path.read_bytes()) if path.is_file() else None
 
 
 class BackfillSpider(WechatPages):

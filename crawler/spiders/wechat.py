@@ -10,7 +10,6 @@ serving a saved WeChat page, or ``file://`` paths (plain paths too) to saved pag
 from __future__ import annotations
 
 import asyncio
-import gzip
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from scrapy import Request
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from crawler.inputs import as_url, decode_saved, url_lines
 from crawler.sources import SourceError
 from crawler.sources import wechat as source
 from crawler.sources.wechat_url import article_identity, is_wechat_url
@@ -36,26 +36,15 @@ def read_urls(urls: str = "", urls_file: str = "") -> list[str]:
     """The ``-a urls=`` (comma-separated) and ``-a urls_file=`` (one per line, ``#`` comments) lists."""
     found = [u.strip() for u in urls.split(",")]
     if urls_file:
-        lines = (line.strip() for line in Path(urls_file).read_text(encoding="utf-8").splitlines())
-        found += [line for line in lines if not line.startswith("#")]
+        found += url_lines(Path(urls_file).read_text(encoding="utf-8").splitlines())
     return [as_url(u) for u in dict.fromkeys(u for u in found if u)]
 
 
-def as_url(value: str) -> str:
-    """A URL, or a local path made a ``file://`` URL."""
-    if urlsplit(value).scheme:
-        return value
-    return Path(value).expanduser().resolve().as_uri()
-
-
 def page_html(response: Response) -> str:
-    """The page's HTML; saved pages may be gzipped (as the fixtures are)."""
-    body = response.body
-    if body[:2] == b"\x1f\x8b":
-        return gzip.decompress(body).decode("utf-8", errors="replace")
-    if isinstance(response, TextResponse):
+    """The page's HTML, also from a gzipped saved page."""
+    if isinstance(response, TextResponse) and response.body[:2] != b"\x1f\x8b":
         return response.text
-    return body.decode("utf-8", errors="replace")
+    return decode_saved(response.body)
 
 
 class WechatPages(ArticleSpider):
