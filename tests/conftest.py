@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
 from tests.mockserver import MockServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,12 +102,6 @@ def run_crawl(spider: str, output: Path, *args: str, settings: dict[str, str] | 
     command = crawl_command(spider, output, *args, settings=settings)
     proc = subprocess.run(command, cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=timeout)
     return CrawlResult(proc.returncode, proc.stdout + proc.stderr, output)
-
-
-@pytest.fixture
-def wscn_server(tmp_path: Path):
-    with MockServer(wscn_routes(), tmp_path) as server:
-        yield server
 
 
 WECHAT = FIXTURES / "wechat"
