@@ -16,6 +16,7 @@ logger = logging.getLogger(__name__)
 
 #: sent with ``url``, ``reason``, ``detail``
 article_skipped = object()
+#: sent with ``url``, ``reason``, ``detail``, ``kind`` (PERMANENT or TRANSIENT)
 article_failed = object()
 #: sent with ``url``, ``reason``, ``detail`` when a listing page cannot be read
 listing_failed = object()
@@ -26,6 +27,24 @@ article_written = object()
 site_published = object()
 
 
+#: Failure classes: a permanent failure gives the same answer however often it is tried
+#: (the article is gone, refused, paid, or not an article); a transient one may go
+#: through later (network, 5xx, 429, anti-crawl) and is worth a retry.
+PERMANENT = "permanent"
+TRANSIENT = "transient"
+PERMANENT_REASONS = frozenset({
+    "deleted", "violation", "expired", "paid", "not-an-article", "error-page", "share-of-share",
+    "missing-url", "missing-title", "missing-time", "missing-content", "missing-id", "missing-file",
+    "bad-json", "bad-envelope", "bad-detail", "bad-listing", "api-error", "render", "unsupported",
+    "http-400", "http-401", "http-403", "http-404", "http-410", "http-451",
+})
+
+
+def failure_class(reason: str) -> str:
+    """PERMANENT for reasons a retry cannot cure, else TRANSIENT (unknown reasons are retried: never lost)."""
+    return PERMANENT if reason in PERMANENT_REASONS else TRANSIENT
+
+
 def record_skip(crawler: Crawler, url: str, reason: str, detail: str = "") -> None:
     logger.info("Skipped %s: %s%s", url, reason, f" ({detail})" if detail else "")
     crawler.stats.inc_value(f"article/skipped/{reason}")
@@ -33,9 +52,10 @@ def record_skip(crawler: Crawler, url: str, reason: str, detail: str = "") -> No
 
 
 def record_failure(crawler: Crawler, url: str, reason: str, detail: str = "") -> None:
-    logger.error("Failed %s: %s%s", url, reason, f" ({detail})" if detail else "")
+    kind = failure_class(reason)
+    logger.error("Failed %s: %s%s [%s]", url, reason, f" ({detail})" if detail else "", kind)
     crawler.stats.inc_value(f"article/failed/{reason}")
-    crawler.signals.send_catch_log(article_failed, url=url, reason=reason, detail=detail)
+    crawler.signals.send_catch_log(article_failed, url=url, reason=reason, detail=detail, kind=kind)
 
 
 def record_listing_failure(crawler: Crawler, url: str, reason: str, detail: str = "") -> None:

@@ -113,7 +113,7 @@ class BackfillSpider(WechatPages):
         """Whether the article is already written (and so skipped, unless ``force``)."""
         if self.force:
             return False
-        owner = self.state.owner(keys)
+        owner = self.store.owner(keys)
         if owner:
             self.skip(url, "stored", owner.path)
         return owner is not None

@@ -37,18 +37,19 @@ class ArticleSpider(scrapy.Spider):
     (``demo/<spider name>.json``) for the length of the crawl, so the spider runs
     offline; subclasses point their source at ``self.demo_url``.
     ``-a site_repo=PATH`` is the ``SITE_REPO`` setting for this run.
-    ``self.state`` is the store of articles already written (read here, written by the pipelines).
+    ``self.store`` is the store of articles already written (read here, written by the pipelines);
+    not ``state``, which Scrapy gives spiders for JOBDIR pause/resume.
     """
 
     demo_server: ReplayServer | None = None
-    state: StateStore
+    store: StateStore
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticleSpider:
         if kwargs.get("site_repo"):  # settings freeze only after the spider exists
             crawler.settings.set("SITE_REPO", kwargs["site_repo"], priority="cmdline")
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.state = StateStore(state_path(crawler))
+        spider.store = StateStore(state_path(crawler))
         crawler.signals.connect(spider.close_state, signal=signals.spider_closed)
         if flag(kwargs.get("demo", "")):
             spider.demo_server = ReplayServer(DEMO_ROUTES / f"{spider.name}.json")
@@ -66,7 +67,7 @@ class ArticleSpider(scrapy.Spider):
             self.demo_server.stop()
 
     def close_state(self) -> None:
-        self.state.close()
+        self.store.close()
 
     def article_from(self, response: Response, parse: Callable[[Response], Article]) -> Iterator[Article]:
         """The article ``parse`` makes of ``response``, or its skip or failure recorded."""

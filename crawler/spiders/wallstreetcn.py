@@ -74,7 +74,7 @@ class WallstreetcnSpider(ArticleSpider):
     async def start(self) -> AsyncIterator[Request]:
         self.since = parse_since(self.since_arg, self.settings.get("TIMEZONE")) if self.since_arg else None
         self.overlap = self.settings.getint("LISTING_OVERLAP")
-        self.mark = None if self.refresh else self.state.listing_mark(source.SOURCE)
+        self.mark = None if self.refresh else self.store.listing_mark(source.SOURCE)
         yield self.listing_request()
 
     def listing_request(self, cursor: str = "", page: int = 1) -> Request:
@@ -97,7 +97,7 @@ class WallstreetcnSpider(ArticleSpider):
             outcomes.record_listing_failure(self.crawler, response.url, exc.reason, exc.detail)
             return
         self.crawler.stats.inc_value("listing/pages")
-        stored = set() if self.refresh else self.state.known_ids(source.SOURCE, (str(item["id"]) for item in items))
+        stored = set() if self.refresh else self.store.known_ids(source.SOURCE, (str(item["id"]) for item in items))
         reached_since = False
         for item in items:
             article_id = str(item["id"])
@@ -143,4 +143,4 @@ class WallstreetcnSpider(ArticleSpider):
                 "Stopped after %d page(s) before reaching what the last run listed: articles in between may be "
                 "missed; raise -a pages or backfill them", self.pages,
             )
-        self.state.set_listing_mark(source.SOURCE, self.newest_listed)
+        self.store.set_listing_mark(source.SOURCE, self.newest_listed)
