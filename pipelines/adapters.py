@@ -11,6 +11,7 @@ from scrapy.exceptions import DropItem
 
 from crawler.outcomes import record_failure, record_skip, record_written
 from pipelines.article import Article
+from pipelines.paths import UnsafePath, article_path
 from pipelines.render import RenderConfig, RenderError, render
 from pipelines.state import StateStore, change_status, content_hash, lastmod, utc_now
 from pipelines.write import write_atomic
@@ -30,9 +31,12 @@ def render_config(crawler: Crawler) -> RenderConfig:
 
 
 def output_path(crawler: Crawler, article: Article) -> Path:
-    """Absolute path of an article's file: ``OUTPUT_DIR`` / ``ARTICLE_PATH``."""
-    relative = crawler.settings.get("ARTICLE_PATH").format(source=article.source, id=article.id)
-    return output_root(crawler) / relative
+    """Absolute path of an article's file: output root / ``ARTICLE_PATH``, through the path
+    boundary (``pipelines/paths.py``): inside the root, or inside the site's ``content/``
+    folder when ``SITE_REPO`` is set. Raises UnsafePath."""
+    root = output_root(crawler)
+    inside = root / "content" if crawler.settings.get("SITE_REPO") else root
+    return article_path(root, crawler.settings.get("ARTICLE_PATH"), source=article.source, id=article.id, inside=inside)
 
 
 def output_root(crawler: Crawler) -> Path:
@@ -124,7 +128,11 @@ class WritePipeline:
         return cls(crawler)
 
     async def process_item(self, item: Article) -> Article:
-        path = output_path(self.crawler, item)
+        try:
+            path = output_path(self.crawler, item)
+        except UnsafePath as exc:
+            record_failure(self.crawler, item.url, exc.reason, str(exc))
+            raise DropItem(f"{item.url}: {exc}") from None
         item.path = path.relative_to(self.root).as_posix()
         digest = content_hash(item.document)
         record = self.state.get(item.key)

@@ -133,11 +133,18 @@ class StateStore:
         row = self.db.execute("SELECT newest FROM listing_marks WHERE source = ?", (source,)).fetchone()
         return row[0] if row else None
 
-    def set_listing_mark(self, source: str, newest: int, now: str | None = None) -> None:
+    def set_listing_mark(self, source: str, newest: int, now: str | None = None, hold_below: int | None = None) -> None:
+        """Record what a completed run listed. The mark never moves back, except below
+        ``hold_below``: the publication time of the oldest listed article that failed
+        transiently, unfinished work the next run must read down to again."""
+        old = self.listing_mark(source)
+        mark = newest if old is None else max(old, newest)
+        if hold_below is not None:
+            mark = min(mark, hold_below - 1)
         self.db.execute(
             """INSERT INTO listing_marks (source, newest, completed) VALUES (?, ?, ?)
-               ON CONFLICT(source) DO UPDATE SET newest = max(newest, excluded.newest), completed = excluded.completed""",
-            (source, newest, now or utc_now()),
+               ON CONFLICT(source) DO UPDATE SET newest = excluded.newest, completed = excluded.completed""",
+            (source, mark, now or utc_now()),
         )
 
     def record(self, *, key: str, source: str, id: str, url: str, document_hash: str, path: str,

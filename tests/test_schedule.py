@@ -199,3 +199,36 @@ def test_exit_status_success_partial_failure_and_listing_failure(two_runs, tmp_p
     assert unreadable.returncode == 4, unreadable.log
     assert unreadable.report()["listing_failed"][0]["reason"] == "http-503"
     assert "exit status 4" in unreadable.log
+
+
+def test_transient_failure_holds_the_listing_mark_until_a_run_fetches_it(tmp_path: Path) -> None:
+    """Run 1 fails 3740710 (page 2, far older than the overlap window) with a 503; run 2, against a
+    healthy upstream and with no overlap at all, still reads down to it and fetches it, and only it."""
+    out = tmp_path / "out"
+    failing = wscn_routes()
+    for route in failing["routes"]:
+        if route["path"].endswith("/3740710"):
+            route.pop("file")
+            route["status"] = 503
+    with serve(failing, tmp_path, "failing") as server:
+        first = crawl(server, out, "pages=5", RETRY_ENABLED="0", LISTING_OVERLAP="0")
+    assert first.returncode == 3, first.log
+    assert {(e["url"], e["reason"]) for e in first.report()["failed"]} == {
+        ("https://wallstreetcn.com/articles/3740710", "http-503"),  # transient: holds the mark
+        ("https://wallstreetcn.com/articles/3782699", "api-error"),  # permanent: does not
+    }
+    assert sorted(first.files()) == [f"{POSTS}/3782700.md"]
+
+    with serve(wscn_routes(), tmp_path, "healthy") as server:
+        second = crawl(server, out, "pages=5", LISTING_OVERLAP="0")
+        details = [r for r in server.requests() if "/articles/" in r]
+    assert sorted(details) == ["/apiv1/content/articles/3740710?extract=0", "/apiv1/content/articles/3782699?extract=0"]
+    assert [e["url"] for e in second.report()["new"]] == ["https://wallstreetcn.com/articles/3740710"]
+    assert ("https://wallstreetcn.com/articles/3782700", "stored") in {(s["url"], s["reason"]) for s in second.report()["skipped"]}
+    assert sorted(second.files()) == [f"{POSTS}/3740710.md", f"{POSTS}/3782700.md"]
+
+    with serve(wscn_routes(), tmp_path, "done") as server:
+        third = crawl(server, out, "pages=5", LISTING_OVERLAP="0")
+        listing = [r for r in server.requests() if "/articles?" in r]
+    assert listing == [LISTING]  # nothing held any more: the mark moved up to the newest item
+    assert third.returncode == 3  # 3782699 is still an api-error (permanent, never held the mark)

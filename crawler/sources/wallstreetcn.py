@@ -13,7 +13,7 @@ import json
 import re
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from bs4 import BeautifulSoup, Tag
 
@@ -24,7 +24,11 @@ from pipelines.article import Article, Attribution
 SOURCE = "wallstreetcn"
 DEFAULT_API_BASE = "https://api-one-wscn.awtmt.com"
 ARTICLE_URL = "https://wallstreetcn.com/articles/{id}"
-ARTICLE_URL_RE = re.compile(r"^https?://(?:www\.)?wallstreetcn\.com/(?:articles|a)/(\d+)(?:[/?#]|$)")
+ARTICLE_URL_RE = re.compile(r"^https?://(?:www\.)?wallstreetcn\.com/(?:articles|a)/([0-9]+)(?:[/?#]|$)")
+#: An article id: a positive integer in ASCII digits, as the API writes it (no sign, no leading zero).
+ID_RE = re.compile(r"[1-9][0-9]{0,18}")
+#: Publication times a listing item may carry: after 1990, before 2200 (unix seconds).
+TIME_RANGE = range(631152000, 7258118400)
 LISTING_LIMIT = 30  # the API answers ``data: ""`` above 30
 OK_CODE = 20000
 ARTICLE_LAYOUT = "wscn-layout"
@@ -55,18 +59,41 @@ def listing_url(api_base: str, cursor: str = "") -> str:
     return f"{api_base.rstrip('/')}/apiv1/content/articles?{urlencode(query)}"
 
 
-def detail_url(api_base: str, article_id: int | str) -> str:
-    return f"{api_base.rstrip('/')}/apiv1/content/articles/{article_id}?extract=0"
+def detail_url(api_base: str, article_id: str) -> str:
+    return f"{api_base.rstrip('/')}/apiv1/content/articles/{quote(article_id, safe='')}?extract=0"
 
 
-def article_url(article_id: int | str) -> str:
-    return ARTICLE_URL.format(id=article_id)
+def article_url(article_id: str) -> str:
+    return ARTICLE_URL.format(id=quote(article_id, safe=""))
+
+
+def valid_id(value: Any) -> str:
+    """The article id ``value`` names, as text, or SourceError ``bad-id``.
+
+    Ids name files and URLs, so only what the API really sends passes: a positive integer,
+    as a JSON number or a string of ASCII digits. Floats, negatives, booleans, objects,
+    white space, signs, non-ASCII digits and path-like strings are refused.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+    elif isinstance(value, str):
+        text = value
+    else:
+        raise SourceError("bad-id", f"id {value!r} is a {type(value).__name__}, not an integer")
+    if not ID_RE.fullmatch(text):
+        raise SourceError("bad-id", f"id {value!r} is not a positive integer")
+    return text
 
 
 def id_from_url(url: str) -> str | None:
     """The article id of a ``https://wallstreetcn.com/articles/<id>`` URL, else None."""
     match = ARTICLE_URL_RE.match(url.strip())
-    return match.group(1) if match else None
+    if not match:
+        return None
+    try:
+        return valid_id(match.group(1))
+    except SourceError:
+        return None
 
 
 def envelope_data(body: bytes | str) -> Any:
@@ -91,14 +118,36 @@ def is_detail_answer(body: bytes | str) -> bool:
     return isinstance(data, dict) and "content" in data and "id" in data
 
 
-def parse_listing(data: Any) -> tuple[list[dict[str, Any]], str]:
-    """Items and the next cursor ("" at the end) of a listing page's ``data``."""
+def parse_listing(data: Any) -> tuple[list[Any], str]:
+    """Items (unchecked: see ``item_id``, ``item_time``) and the next cursor ("" at the end)
+    of a listing page's ``data``."""
     if not isinstance(data, dict):
         raise SourceError("bad-listing", f"listing data is {type(data).__name__}, not an object")
     items = data.get("items") or []
     if not isinstance(items, list):
         raise SourceError("bad-listing", "listing items is not a list")
-    return [item for item in items if isinstance(item, dict) and item.get("id")], str(data.get("next_cursor") or "")
+    return items, str(data.get("next_cursor") or "")
+
+
+def item_id(item: Any) -> str:
+    """The checked id of a listing item, or SourceError ``bad-item``, ``missing-id``, ``bad-id``."""
+    if not isinstance(item, dict):
+        raise SourceError("bad-item", f"listing item is a {type(item).__name__}, not an object")
+    if item.get("id") in (None, ""):
+        raise SourceError("missing-id", "listing item has no id")
+    return valid_id(item["id"])
+
+
+def item_time(item: dict[str, Any]) -> int:
+    """A listing item's publication time (unix s), or SourceError ``missing-time``, ``bad-time``."""
+    value = item.get("display_time")
+    if value in (None, ""):
+        raise SourceError("missing-time", "listing item has no display_time")
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,12}", value):
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or value not in TIME_RANGE:
+        raise SourceError("bad-time", f"display_time {value!r} is not a unix time")
+    return value
 
 
 def is_paid(entry: dict[str, Any]) -> bool:
@@ -142,15 +191,18 @@ def _aliases(source_uri: str) -> list[str]:
     return [f"wechat:{identity}"] if identity else []
 
 
-def article_from_detail(data: Any) -> Article:
-    """Build the Article from a detail response's ``data``."""
+def article_from_detail(data: Any, requested_id: str | None = None) -> Article:
+    """Build the Article from a detail response's ``data``; ``requested_id``: the id it was
+    asked for (None for a saved answer), which the answer must name (``id-mismatch``)."""
     if not isinstance(data, dict):
         raise SourceError("bad-detail", f"detail data is {type(data).__name__}, not an object")
-    article_id = data.get("id")
+    if data.get("id") in (None, ""):
+        raise SourceError("missing-id", "detail has no id")
+    article_id = valid_id(data["id"])
+    if requested_id is not None and article_id != requested_id:
+        raise SourceError("id-mismatch", f"asked for article {requested_id}, the answer is article {article_id}")
     title = str(data.get("title") or "").strip()
     content = str(data.get("content") or "")
-    if not article_id:
-        raise SourceError("missing-id", "detail has no id")
     if not title:
         raise SourceError("missing-title", f"article {article_id} has no title")
     if not content.strip():
@@ -173,7 +225,7 @@ def article_from_detail(data: Any) -> Article:
     body = soup.body.decode_contents() if soup.body else ""
     return Article(
         source=SOURCE,
-        id=str(article_id),
+        id=article_id,
         url=article_url(article_id),
         title=title,
         published=published,

@@ -290,6 +290,8 @@ def metadata(page: Page) -> Metadata:
     url = canonical_url(link)
     long_identity = article_identity(_biz_link(js))
     identities = [i for i in dict.fromkeys([article_identity(url), long_identity]) if i]
+    if not identities:
+        raise SourceError("bad-id", f"page's own URL {url!r} names no WeChat identity (s_<token> or <biz>_<mid>_<idx>)")
     title = _first(
         js.get("msg_title"), js.member("title"), _meta(soup, "og:title"),
         _tag_text(soup, "#activity-name", drop=("已付费",)), _tag_text(soup, "title"),

@@ -8,6 +8,8 @@ listing pages only down to what the last *completed* run had listed, less the
 that was killed or could not read its listing moves nothing, so the next run reads
 as far as it needs to; with no completed run yet, ``pages`` is the only bound.
 ``-a refresh=1`` re-fetches stored articles too, so upstream edits are picked up.
+An article that failed transiently (network, 5xx) holds the mark below its listing
+time, so the next run reaches it again; written ones are then skipped as stored.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from scrapy import Request
+from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from crawler import outcomes
@@ -38,18 +41,18 @@ def parse_since(value: str, timezone: str) -> int:
 
 
 def detail_request(api_base: str, article_id: str, **kwargs: Any) -> Request:
-    """The API request for one article's detail; the caller gives callback and errback."""
+    """The API request for one (checked) article id's detail; the caller gives callback and errback."""
     return Request(
         source.detail_url(api_base, article_id),
         headers=source.HEADERS,
-        meta={"article_url": source.article_url(article_id)},
+        meta={"article_url": source.article_url(article_id), "article_id": article_id},
         **kwargs,
     )
 
 
 def parse_detail(response: Response) -> Article:
-    """The article of a detail answer (raises SourceError)."""
-    return source.article_from_detail(source.envelope_data(response.body))
+    """The article of a detail answer, which must be the one requested (raises SourceError)."""
+    return source.article_from_detail(source.envelope_data(response.body), response.meta.get("article_id"))
 
 
 class WallstreetcnSpider(ArticleSpider):
@@ -66,6 +69,16 @@ class WallstreetcnSpider(ArticleSpider):
         #: display time of the newest item this run listed (becomes the listing mark if it finishes)
         self.newest_listed: int | None = None
         self.reached_mark = False
+        #: publication time of each article this run requested, by article URL
+        self.requested: dict[str, int] = {}
+        #: publication time of the oldest of them that failed transiently (the mark stays below it)
+        self.held: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> WallstreetcnSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.article_failed, signal=outcomes.article_failed)
+        return spider
 
     @property
     def api_base(self) -> str:
@@ -90,6 +103,25 @@ class WallstreetcnSpider(ArticleSpider):
     def detail_request(self, article_id: str) -> Request:
         return detail_request(self.api_base, article_id, callback=self.parse_detail, errback=self.request_failed)
 
+    def listing_entries(self, listing_url: str, items: list[Any]) -> Iterator[tuple[str, int, dict[str, Any]]]:
+        """Id, time and item of each listing item that names an article; a bad item fails alone
+        (reported by its article URL when its id is good, else as ``<listing url>#item-<n>``,
+        ``n`` counting from 0 in ``data.items``) and the rest of the page goes on."""
+        for n, item in enumerate(items):
+            try:
+                article_id = source.item_id(item)
+            except SourceError as exc:
+                self.fail(f"{listing_url}#item-{n}", exc.reason, exc.detail)
+                continue
+            try:
+                shown = source.item_time(item)
+            except SourceError as exc:
+                if article_id not in self.seen:  # the same bad item on two pages is one failure
+                    self.seen.add(article_id)
+                    self.fail(source.article_url(article_id), exc.reason, exc.detail)
+                continue
+            yield article_id, shown, item
+
     def parse_listing(self, response: Response, page: int) -> Iterator[Request]:
         try:
             items, cursor = source.parse_listing(source.envelope_data(response.body))
@@ -97,16 +129,15 @@ class WallstreetcnSpider(ArticleSpider):
             outcomes.record_listing_failure(self.crawler, response.url, exc.reason, exc.detail)
             return
         self.crawler.stats.inc_value("listing/pages")
-        stored = set() if self.refresh else self.store.known_ids(source.SOURCE, (str(item["id"]) for item in items))
+        entries = list(self.listing_entries(response.url, items))
+        stored = set() if self.refresh else self.store.known_ids(source.SOURCE, (article_id for article_id, _, _ in entries))
         reached_since = False
-        for item in items:
-            article_id = str(item["id"])
+        for article_id, shown, item in entries:
             url = source.article_url(article_id)
             if article_id in self.seen:
                 self.crawler.stats.inc_value("listing/duplicate")
                 continue
             self.seen.add(article_id)
-            shown = int(item.get("display_time") or 0)
             self.newest_listed = max(self.newest_listed or shown, shown)
             if self.since is not None and shown < self.since:
                 reached_since = True
@@ -118,9 +149,10 @@ class WallstreetcnSpider(ArticleSpider):
             if reason:
                 self.skip(url, reason, str(item.get("layout", "")) if reason == "layout" else "")
                 continue
+            self.requested[url] = shown
             yield self.detail_request(article_id)
-        oldest = min((int(item.get("display_time") or 0) for item in items), default=0)
-        past_overlap = self.mark is not None and oldest < self.mark - self.overlap
+        oldest = min((shown for _, shown, _ in entries), default=None)
+        past_overlap = self.mark is not None and oldest is not None and oldest < self.mark - self.overlap
         self.reached_mark = self.reached_mark or past_overlap
         if cursor and page < self.pages and not reached_since and not past_overlap:
             yield self.listing_request(cursor, page + 1)
@@ -128,6 +160,13 @@ class WallstreetcnSpider(ArticleSpider):
             why = ("last completed run's listing reached" if past_overlap else "since reached" if reached_since
                    else "end of the listing" if not cursor else "pages limit")
             self.logger.info("Listing done after %d page(s) (%s)", page, why)
+
+    def article_failed(self, url: str, kind: str, **_: Any) -> None:
+        """Signal handler: an article of this run's listing that failed transiently holds the
+        listing mark below its publication time, so the next run reads down to it again."""
+        shown = self.requested.get(url)
+        if kind == outcomes.TRANSIENT and shown is not None:
+            self.held = shown if self.held is None else min(self.held, shown)
 
     def parse_detail(self, response: Response) -> Iterator[Article]:
         yield from self.article_from(response, parse_detail)
@@ -143,4 +182,6 @@ class WallstreetcnSpider(ArticleSpider):
                 "Stopped after %d page(s) before reaching what the last run listed: articles in between may be "
                 "missed; raise -a pages or backfill them", self.pages,
             )
-        self.store.set_listing_mark(source.SOURCE, self.newest_listed)
+        if self.held is not None:
+            self.logger.info("Listing mark held below %d: an article listed at that time failed transiently", self.held)
+        self.store.set_listing_mark(source.SOURCE, self.newest_listed, hold_below=self.held)

@@ -1,0 +1,81 @@
+"""The safety boundary for output paths: where an article's file may go.
+
+Every value that names a file (a source label, an article id) comes from outside:
+an upstream answer, a page, a setting. A file path is built here only from parts
+that cannot climb out of their folder or hide from Hugo, and the result must
+resolve (symlinks followed) strictly inside the folder articles belong in, before
+anything is written. Anything else is ``UnsafePath`` (failure ``unsafe-path``).
+"""
+
+from __future__ import annotations
+
+import string
+import unicodedata
+from pathlib import Path
+
+#: Failure reason of an article whose file path is refused.
+UNSAFE_PATH = "unsafe-path"
+#: Fields ``ARTICLE_PATH`` may name.
+FIELDS = ("source", "id")
+#: Longest part in characters, and in UTF-8 bytes (a file name is at most 255 bytes, and the
+#: temporary name of an atomic write adds about 15 to it).
+MAX_PART_CHARS = 100
+MAX_PART_BYTES = 200
+#: Unicode categories a file name must not hold: controls, format characters (bidi overrides,
+#: zero-width), line/paragraph separators, surrogates, private use and unassigned code points.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+class UnsafePath(ValueError):
+    """A path part or a whole path that must not be written."""
+
+    reason = UNSAFE_PATH
+
+
+def check_part(name: str, value: object) -> str:
+    """``value`` if it is safe as one path component (no separator, not empty, no leading dot,
+    no control character, sane length), else UnsafePath naming ``name``."""
+    if not isinstance(value, str) or not value:
+        raise UnsafePath(f"{name} {value!r} is empty or not text")
+    if "/" in value or "\\" in value:
+        raise UnsafePath(f"{name} {value!r} holds a path separator")
+    if value.startswith("."):
+        raise UnsafePath(f"{name} {value!r} starts with a dot (a hidden file, or a step out of the folder)")
+    if value != value.strip():
+        raise UnsafePath(f"{name} {value!r} starts or ends with white space")
+    bad = next((c for c in value if unicodedata.category(c) in _FORBIDDEN_CATEGORIES), None)
+    if bad is not None:
+        raise UnsafePath(f"{name} {value!r} holds the control or invisible character U+{ord(bad):04X}")
+    if len(value) > MAX_PART_CHARS or len(value.encode("utf-8")) > MAX_PART_BYTES:
+        raise UnsafePath(f"{name} is {len(value)} characters long (at most {MAX_PART_CHARS})")
+    return value
+
+
+def check_template(template: str) -> None:
+    """An ``ARTICLE_PATH`` names only ``{source}`` and ``{id}``, bare (no attribute, index,
+    conversion or format spec): anything else could read or pad values into the path."""
+    try:
+        fields = [(f, conv, spec) for _, f, spec, conv in string.Formatter().parse(template) if f is not None]
+    except ValueError as exc:
+        raise UnsafePath(f"ARTICLE_PATH {template!r} is not a valid template ({exc})") from None
+    for field, conversion, spec in fields:
+        if field not in FIELDS or conversion or spec:
+            raise UnsafePath(f"ARTICLE_PATH {template!r} may name only {{source}} and {{id}}, not {{{field}}}")
+    if "{id}" not in template:
+        raise UnsafePath(f"ARTICLE_PATH {template!r} does not name {{id}}: articles would share one file")
+
+
+def article_path(root: Path, template: str, *, source: str, id: str, inside: Path | None = None) -> Path:
+    """The absolute, resolved path of an article's file: ``root`` / ``template`` with the
+    checked ``source`` and ``id``, strictly inside ``inside`` (default ``root``), no part of
+    it hidden. Raises UnsafePath otherwise."""
+    check_template(template)
+    relative = Path(template.format(source=check_part("source", source), id=check_part("id", id)))
+    hidden = [part for part in relative.parts if part.startswith(".")]
+    if relative.is_absolute() or hidden or not relative.parts:
+        raise UnsafePath(f"{relative} is absolute, empty or has a hidden or parent part ({', '.join(hidden)})")
+    boundary = (inside if inside is not None else root).resolve()
+    path = (root.resolve() / relative).resolve()
+    if path == boundary or not path.is_relative_to(boundary):
+        raise UnsafePath(f"{path} is not inside {boundary}")
+    return path
