@@ -21,11 +21,11 @@ from twisted.python.failure import Failure
 
 from crawler import outcomes
 from crawler.spiders.base import ArticleSpider
-from pipelines.adapters import output_root, state_dir
+from pipelines.adapters import output_root, state_dir, state_path
 from pipelines.article import Article
 from pipelines.publish import Change, PublishConfig, PublishError, publish
 from pipelines.report import RunReport
-from pipelines.state import utc_now
+from pipelines.state import StateStore, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,8 @@ class RunReportExtension:
 
 class PublishExtension:
     """With ``SITE_REPO`` set (setting or ``-a site_repo=``), commits and pushes the
-    run's files when the spider closes."""
+    run's files when the spider closes: the ones it wrote, and those the state store
+    lists as written but not yet published (by a run that failed or was killed)."""
 
     def __init__(self, crawler: Crawler, config: PublishConfig):
         self.crawler = crawler
@@ -127,10 +128,19 @@ class PublishExtension:
             self.changes.append(Change(status, path, title, url))
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
+        state = StateStore(state_path(self.crawler))
         try:
-            result = await asyncio.to_thread(publish, self.config, self.changes)
-        except (PublishError, OSError) as exc:  # OSError: no git, or the repo path is gone
-            outcomes.record_publish(self.crawler, "failed", detail=str(exc))
-            return
+            paths = sorted({change.path for change in self.changes} | set(state.unpublished()))
+            try:
+                result = await asyncio.to_thread(publish, self.config, self.changes, paths)
+            except PublishError as exc:
+                outcomes.record_publish(self.crawler, "failed", detail=f"{exc.reason}: {exc}", reason=exc.reason)
+                return
+            except OSError as exc:  # no git, or the repo path is gone
+                outcomes.record_publish(self.crawler, "failed", detail=f"git-error: {exc}", reason="git-error")
+                return
+            state.mark_published(paths)
+        finally:
+            state.close()
         detail = f"{result.attempts} push attempt(s)" if result.attempts else ""
         outcomes.record_publish(self.crawler, result.status, result.commit, detail)

@@ -22,8 +22,8 @@ article_failed = object()
 listing_failed = object()
 #: sent with ``url``, ``status`` ("new", "updated", "unchanged"), ``path``, ``title``
 article_written = object()
-#: sent with ``status`` ("nothing", "committed", "pushed", "failed"), ``commit``, ``detail``
-#: once the run has handed its files to the site repo
+#: sent with ``status`` ("nothing", "committed", "pushed", "failed"), ``commit``, ``detail``,
+#: ``reason`` (of a failure) once the run has handed its files to the site repo
 site_published = object()
 
 
@@ -71,9 +71,12 @@ def record_written(crawler: Crawler, url: str, status: str, path: str, title: st
     crawler.signals.send_catch_log(article_written, url=url, status=status, path=path, title=title)
 
 
-def record_publish(crawler: Crawler, status: str, commit: str = "", detail: str = "") -> None:
-    """How handing the files to the site repo went."""
+def record_publish(crawler: Crawler, status: str, commit: str = "", detail: str = "", reason: str = "") -> None:
+    """How handing the files to the site repo went; a failure carries its kebab-case ``reason``
+    (counted as ``publish/failed/<reason>``)."""
     log = logger.error if status == "failed" else logger.info
     log("Site repo: %s%s%s", status, f" {commit}" if commit else "", f" ({detail})" if detail else "")
     crawler.stats.set_value("publish/status", status)
-    crawler.signals.send_catch_log(site_published, status=status, commit=commit, detail=detail)
+    if status == "failed":
+        crawler.stats.inc_value(f"publish/failed/{reason or 'git-error'}")
+    crawler.signals.send_catch_log(site_published, status=status, commit=commit, detail=detail, reason=reason)

@@ -113,7 +113,9 @@ class WritePipeline:
 
     The content hash is taken before ``lastmod`` is added, so re-fetching an
     unchanged article writes nothing; a changed one is rewritten with ``lastmod``.
-    The article is recorded in the state store only once its file is in place.
+    The article is recorded in the state store only once its file is in place. With
+    ``SITE_REPO`` set its path is marked unpublished *before* the write, so a run killed
+    between the write and the site commit cannot lose it: the next run commits it.
     """
 
     def __init__(self, crawler: Crawler):
@@ -121,6 +123,7 @@ class WritePipeline:
         self.root = output_root(crawler)
         self.config = render_config(crawler)
         self.state = StateStore(state_path(crawler))
+        self.publishing = bool(crawler.settings.get("SITE_REPO"))
         self.written: list[Path] = []
 
     @classmethod
@@ -142,6 +145,8 @@ class WritePipeline:
         if status != "unchanged":
             if item.lastmod is not None:
                 item.document = await asyncio.to_thread(render, item, self.config)
+            if self.publishing:
+                self.state.mark_unpublished([item.path])
             await asyncio.to_thread(write_atomic, path, item.document)
             self.crawler.stats.inc_value("article/written")
             self.written.append(path)

@@ -36,6 +36,10 @@ CREATE TABLE IF NOT EXISTS listing_marks (
     newest    INTEGER NOT NULL,      -- publication time (unix s) of the newest item a completed run listed
     completed TEXT NOT NULL          -- when that run finished (UTC, ISO 8601)
 );
+CREATE TABLE IF NOT EXISTS unpublished (
+    path   TEXT PRIMARY KEY,         -- relative to the output root (the site repo)
+    marked TEXT NOT NULL             -- when it was about to be written (UTC, ISO 8601)
+);
 """
 
 
@@ -146,6 +150,23 @@ class StateStore:
                ON CONFLICT(source) DO UPDATE SET newest = excluded.newest, completed = excluded.completed""",
             (source, mark, now or utc_now()),
         )
+
+    def mark_unpublished(self, paths: Iterable[str], now: str | None = None) -> None:
+        """Note files about to be written to the site repo, *before* writing them: a run
+        killed after the write still leaves them listed for the next run to commit."""
+        self.db.executemany(
+            "INSERT OR IGNORE INTO unpublished (path, marked) VALUES (?, ?)", [(path, now or utc_now()) for path in paths]
+        )
+
+    def unpublished(self) -> list[str]:
+        """Files written (or about to be) that no commit or push has yet taken to the site repo."""
+        return [row[0] for row in self.db.execute("SELECT path FROM unpublished ORDER BY path")]
+
+    def mark_published(self, paths: Iterable[str]) -> None:
+        """Forget files the site repo now holds (after a successful commit, and push when there is a remote)."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("DELETE FROM unpublished WHERE path = ?", [(path,) for path in paths])
 
     def record(self, *, key: str, source: str, id: str, url: str, document_hash: str, path: str,
                aliases: Iterable[str] = (), now: str | None = None) -> None:
