@@ -38,6 +38,8 @@ PERMANENT_REASONS = frozenset({
     "bad-json", "bad-envelope", "bad-detail", "bad-listing", "api-error", "render", "unsupported",
     "bad-id", "id-mismatch", "bad-time", "bad-item", "unsafe-path",
     "http-400", "http-401", "http-403", "http-404", "http-410", "http-451",
+    # refused or unreadable input (crawler.outbound, crawler.inputs, pipelines.limits)
+    "disallowed-url", "not-a-file", "too-large", "bad-gzip", "too-deep",
 })
 
 

@@ -35,9 +35,20 @@ RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry; doubles each time
 RETRY_BACKOFF_MAX = 120.0  # cap, also applied to Retry-After
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.outbound.OutboundMiddleware": 50,  # before everything: a refused request goes nowhere
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
 }
+
+# --- What content can make us fetch or read (crawler.outbound, crawler.inputs) ---
+#: Hosts (and their subdomains) a WeChat share's original may be on; anything else fails ``disallowed-url``.
+SHARE_ALLOWED_HOSTS = [wechat.WECHAT_HOST]
+#: CIDRs of private/loopback/link-local… addresses requests may still go to (none: only public addresses).
+ALLOWED_PRIVATE_NETWORKS: list[str] = []
+#: Bytes a saved page (file read, or gunzipped body) may hold; more fails ``too-large``.
+SAVED_PAGE_MAXSIZE = DOWNLOAD_MAXSIZE
+#: Saved pages (file://) are read by a handler that refuses non-files and stops at SAVED_PAGE_MAXSIZE.
+DOWNLOAD_HANDLERS = {"file": "crawler.inputs.SavedPageHandler"}
 
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no control port on a cron box

@@ -86,10 +86,15 @@ class CrawlResult:
         return {str(p.relative_to(self.output)): p.read_bytes() for p in sorted(self.output.rglob("*.md"))}
 
 
+#: Settings every test crawl gets unless it passes its own: the mock servers listen on 127.0.0.1,
+#: which crawler.outbound refuses by default.
+TEST_CRAWL_SETTINGS = {"ALLOWED_PRIVATE_NETWORKS": '["127.0.0.0/8"]'}
+
+
 def crawl_command(spider: str, output: Path, *args: str, settings: dict[str, str] | None = None) -> list[str]:
     """The ``scrapy crawl`` command line of ``run_crawl``."""
     command = [sys.executable, "-m", "scrapy", "crawl", spider, "-s", f"OUTPUT_DIR={output}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0"]
-    for name, value in (settings or {}).items():
+    for name, value in (TEST_CRAWL_SETTINGS | (settings or {})).items():
         command += ["-s", f"{name}={value}"]
     for arg in args:
         command += ["-a", arg]

@@ -20,6 +20,7 @@ from bs4 import BeautifulSoup, Tag
 from crawler.sources import SourceError, SourceSkip
 from crawler.sources.wechat_url import article_identity
 from pipelines.article import Article, Attribution
+from pipelines.limits import TooDeep, check_depth
 
 SOURCE = "wallstreetcn"
 DEFAULT_API_BASE = "https://api-one-wscn.awtmt.com"
@@ -214,6 +215,10 @@ def article_from_detail(data: Any, requested_id: str | None = None) -> Article:
     except (KeyError, TypeError, ValueError):
         raise SourceError("missing-time", f"article {article_id} has no usable display_time") from None
 
+    try:
+        check_depth(content)  # before parsing: deep nesting costs minutes in every later stage
+    except TooDeep as exc:
+        raise SourceError(exc.reason, f"article {article_id}: {exc}") from None
     soup = BeautifulSoup(content, "lxml")
     strip_site_disclaimer(soup)
     source_name = str(data.get("source_name") or "").strip()

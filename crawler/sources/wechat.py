@@ -25,6 +25,7 @@ from crawler.sources import SourceError
 from crawler.sources.wechat_clean import clean_content, junk_rules
 from crawler.sources.wechat_url import WECHAT_HOST, article_identity, canonical_url
 from pipelines.article import Article, Attribution
+from pipelines.limits import TooDeep, check_depth
 
 SOURCE = "wechat"
 #: Namespace of WeChat identities in aliases, shared with other sources' republish links.
@@ -193,6 +194,10 @@ def classify(html: str, url: str = "") -> Page:
     if is_anti_crawl(html, url):
         target = _anti_crawl_target(url)
         raise SourceError(ANTI_CRAWL, "verification page (环境异常)" + (f" for {target}" if target else ""))
+    try:
+        check_depth(html)  # before parsing: deep nesting costs minutes in every later stage
+    except TooDeep as exc:
+        raise SourceError(exc.reason, str(exc)) from None
     soup = BeautifulSoup(html, "lxml")
     page = Page(NORMAL, html, soup, url)
     show_type = page.vars.get("item_show_type") or page.vars.member("item_show_type")

@@ -19,12 +19,13 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.http import Response
+from w3lib.url import file_uri_to_path
 
-from crawler.inputs import as_url, decode_saved, url_lines
+from crawler.inputs import SavedPageError, as_url, decode_saved, read_saved, saved_page_limit, url_lines
 from crawler.sources import wallstreetcn, wechat
 from crawler.sources.wechat_url import article_identity
 from crawler.spiders import wallstreetcn as wallstreetcn_spider
@@ -47,10 +48,9 @@ class Route:
     request: Callable[[BackfillSpider, str, str | None], Request | None]
 
 
-def saved_text(uri: str) -> str | None:
-    """The text of a saved page (gzip or not), or None when the ``file://`` URI names no file."""
-    path = Path(unquote(urlsplit(uri).path))
-    return decode_saved(path.read_bytes()) if path.is_file() else None
+def saved_text(uri: str, limit: int) -> str:
+    """The text of a saved page (gzip or not), read bounded; ``SavedPageError`` says why it cannot be."""
+    return decode_saved(read_saved(Path(file_uri_to_path(uri)), limit), limit)
 
 
 class BackfillSpider(WechatPages):
@@ -84,12 +84,13 @@ class BackfillSpider(WechatPages):
 
     def request_for(self, line: str) -> Request | None:
         """The request for one line, or None after recording why there is none."""
-        is_path = not urlsplit(line).scheme and Path(line).expanduser().is_file()
+        is_path = not urlsplit(line).scheme and Path(line).expanduser().exists()
         url = as_url(line) if is_path else line
         if url.startswith("file://"):
-            text = saved_text(url)
-            if text is None:
-                self.fail(url, "missing-file", "no such saved file")
+            try:
+                text = saved_text(url, saved_page_limit(self.settings))
+            except SavedPageError as exc:
+                self.fail(url, exc.reason, exc.detail)
                 return None
             route = next((r for r in ROUTES if r.recognizes(text)), None)
             if route is None:

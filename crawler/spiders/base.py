@@ -14,6 +14,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler import outcomes
+from crawler.outbound import DisallowedURL, list_setting
 from crawler.replay import ReplayServer
 from crawler.sources import SourceError, SourceSkip
 from pipelines.adapters import state_path
@@ -52,6 +53,9 @@ class ArticleSpider(scrapy.Spider):
         spider.store = StateStore(state_path(crawler))
         crawler.signals.connect(spider.close_state, signal=signals.spider_closed)
         if flag(kwargs.get("demo", "")):
+            # the replay server listens on 127.0.0.1, which crawler.outbound refuses unless allowed
+            networks = list_setting(crawler.settings, "ALLOWED_PRIVATE_NETWORKS")
+            crawler.settings.set("ALLOWED_PRIVATE_NETWORKS", [*networks, "127.0.0.1/32"], priority="cmdline")
             spider.demo_server = ReplayServer(DEMO_ROUTES / f"{spider.name}.json")
             spider.demo_server.start()
             spider.logger.info("Demo: replaying recorded responses from %s", spider.demo_server.url)
@@ -89,7 +93,13 @@ class ArticleSpider(scrapy.Spider):
         """Errback: a request that never gave a usable response (HTTP error after retries, DNS, timeout…)."""
         request = failure.request  # type: ignore[attr-defined]
         response = getattr(failure.value, "response", None)
-        reason = f"http-{response.status}" if response is not None else type(failure.value).__name__
+        detail = failure.getErrorMessage()
+        if isinstance(failure.value, (SourceError, DisallowedURL)):  # refused or unreadable, already named
+            reason, detail = failure.value.reason, failure.value.detail
+        elif response is not None:
+            reason = f"http-{response.status}"
+        else:
+            reason = type(failure.value).__name__
         on_listing = request.meta.get("listing", False)
         record = outcomes.record_listing_failure if on_listing else outcomes.record_failure
-        record(self.crawler, request.meta.get("article_url", request.url), reason, failure.getErrorMessage())
+        record(self.crawler, request.meta.get("article_url", request.url), reason, detail)

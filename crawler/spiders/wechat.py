@@ -19,7 +19,8 @@ from scrapy import Request
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from crawler.inputs import as_url, decode_saved, url_lines
+from crawler.inputs import GZIP_MAGIC, as_url, decode_saved, saved_page_limit, url_lines
+from crawler.outbound import DISALLOWED_URL, check_url, list_setting
 from crawler.sources import SourceError
 from crawler.sources import wechat as source
 from crawler.sources.wechat_url import article_identity, is_wechat_url
@@ -40,11 +41,11 @@ def read_urls(urls: str = "", urls_file: str = "") -> list[str]:
     return [as_url(u) for u in dict.fromkeys(u for u in found if u)]
 
 
-def page_html(response: Response) -> str:
-    """The page's HTML, also from a gzipped saved page."""
-    if isinstance(response, TextResponse) and response.body[:2] != b"\x1f\x8b":
+def page_html(response: Response, limit: int) -> str:
+    """The page's HTML, also from a gzipped saved page (gunzipped up to ``limit`` bytes)."""
+    if isinstance(response, TextResponse) and response.body[:2] != GZIP_MAGIC:
         return response.text
-    return decode_saved(response.body)
+    return decode_saved(response.body, limit)
 
 
 class WechatPages(ArticleSpider):
@@ -133,7 +134,7 @@ class WechatPages(ArticleSpider):
         self._done()
         url = response.meta.get("article_url", response.url)
         try:
-            page = source.classify(page_html(response), response.url)
+            page = source.classify(page_html(response, saved_page_limit(self.settings)), response.url)
             if page.kind == source.SHARE:
                 yield from self._follow_share(response, page)
                 return
@@ -154,8 +155,11 @@ class WechatPages(ArticleSpider):
     def _follow_share(self, response: Response, page: source.Page) -> Iterator[Request]:
         url = response.meta.get("article_url", response.url)
         hops = response.meta.get("share_hops", 0)
+        refused = check_url(page.share_url, list_setting(self.settings, "SHARE_ALLOWED_HOSTS"))
         if hops >= MAX_SHARE_HOPS:
             self.fail(url, "share-of-share", f"shares {page.share_url}, itself reached through a share")
+        elif refused:
+            self.fail(url, DISALLOWED_URL, f"shares {page.share_url!r}: {refused} (SHARE_ALLOWED_HOSTS)")
         elif self.is_backed_off(page.share_url):
             self.report_not_attempted(page.share_url)
         else:
