@@ -11,7 +11,6 @@ An identity names the article's file, so only the two documented shapes pass:
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -30,7 +29,7 @@ def _biz_number(biz: str) -> str:
     ("" when it does not decode to digits: the URL then names no identity)."""
     try:
         decoded = base64.b64decode(biz + "=" * (-len(biz) % 4), validate=True).decode("ascii")
-    except (binascii.Error, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError):  # binascii.Error is a ValueError; so is a non-ASCII __biz
         decoded = ""
     return decoded if decoded.isdigit() else ""
 
