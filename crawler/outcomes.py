@@ -35,7 +35,7 @@ TRANSIENT = "transient"
 PERMANENT_REASONS = frozenset({
     "deleted", "violation", "expired", "paid", "not-an-article", "error-page", "share-of-share",
     "missing-url", "missing-title", "missing-time", "missing-content", "missing-id", "missing-file",
-    "bad-json", "bad-envelope", "bad-detail", "bad-listing", "api-error", "render", "unsupported",
+    "bad-json", "bad-envelope", "bad-detail", "bad-listing", "api-error", "render", "front-matter", "unsupported",
     "bad-id", "id-mismatch", "bad-time", "bad-item", "unsafe-path",
     "http-400", "http-401", "http-403", "http-404", "http-410", "http-451",
     # refused or unreadable input (crawler.outbound, crawler.inputs, pipelines.limits)

@@ -103,7 +103,7 @@ class RenderPipeline:
         try:
             item.document = await asyncio.to_thread(render, item, self.config)
         except RenderError as exc:
-            record_failure(self.crawler, item.url, "render", str(exc))
+            record_failure(self.crawler, item.url, exc.reason, str(exc))
             raise DropItem(f"{item.url}: {exc}") from None
         return item
 

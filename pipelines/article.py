@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+#: Text no file of ours may hold: lone surrogates (not encodable as UTF-8), C0/C1 controls
+#: but tab and newline, and noncharacters; YAML rejects them and Hugo fails the whole site.
+INVALID_TEXT = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
+    + "".join(f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17))
+    + "]"
+)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_LINE_SEPARATORS = re.compile("\r\n?|[\u2028\u2029]")
+
+
+def repair_text(text: str) -> str:
+    """``text`` as valid Unicode a file can hold: line ends (CR, U+2028/9) as newlines, lone
+    surrogates as U+FFFD, other invalid characters removed."""
+    text = _LINE_SEPARATORS.sub("\n", text)
+    return INVALID_TEXT.sub(lambda m: "\ufffd" if _SURROGATE.match(m.group()) else "", text)
 
 
 @dataclass(frozen=True)
@@ -12,6 +30,10 @@ class Attribution:
     name: str
     url: str = ""
     title: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("name", "url", "title"):
+            object.__setattr__(self, name, repair_text(getattr(self, name)))
 
 
 @dataclass
@@ -39,6 +61,13 @@ class Article:
     document: str = ""
     #: filled by the write stage: path relative to the output root
     path: str = ""
+
+    def __post_init__(self) -> None:
+        # Upstream text as valid Unicode before any stage reads it (identities are the
+        # sources' to check: repairing them would silently name another file).
+        self.title = repair_text(self.title)
+        self.body_html = repair_text(self.body_html)
+        self.cover = repair_text(self.cover)
 
     @property
     def key(self) -> str:

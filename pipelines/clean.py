@@ -6,11 +6,15 @@ by the source's own module before this stage.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from html import unescape
 from urllib.parse import quote
 
 from bs4 import BeautifulSoup, Comment, Tag
 from bs4.formatter import HTMLFormatter
+
+from pipelines import escape, literal
 
 #: Elements whose content is never article text.
 DROP_TAGS = ("script", "style", "noscript", "template", "svg", "canvas", "form", "input", "button", "select", "textarea", "link", "meta")
@@ -23,7 +27,15 @@ AS_P_TAGS = ("figcaption",)
 #: Players Markdown cannot hold: each becomes a paragraph linking to its media, with this label.
 MEDIA_LABELS = {"video": "视频", "audio": "音频", "iframe": "嵌入内容", "embed": "嵌入内容"}
 #: Attributes the converter uses; everything else is styling noise.
-KEEP_ATTRS = {"href", "src", "alt", "title", "colspan", "rowspan", "class", "data-lang", "data-md", "start"}
+KEEP_ATTRS = {"href", "src", "alt", "title", "colspan", "rowspan", "class", "data-lang", "start", literal.ATTRIBUTE, literal.SIGNATURE}
+#: Schemes a link or image may use; anything else (javascript:, vbscript:, data:, file:, …) could run or leak.
+SAFE_SCHEMES = ("http", "https")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+#: What browsers and Markdown ignore inside a URL's scheme: whitespace, controls, invisible
+#: characters, and backslashes (Markdown's escapes: ``javascript\:`` reads ``javascript:``).
+_IGNORED_IN_URL = re.compile(r"[\x00-\x20\x7f-\xa0\u00ad\u115f\u1160\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\\]")
+#: Characters an alt text or title shows but that could make markup there.
+_ATTRIBUTE_ACTIVE = str.maketrans({char: escape.protected(char) for char in "<>&`{"})
 
 
 def _keep_nbsp(text: str) -> str:
@@ -40,6 +52,38 @@ def safe_url(url: str) -> str:
     return quote(url.strip(), safe=":/?#[]@!$&'()*+,;=%~")
 
 
+def destination(url: str, relative: bool = True) -> str | None:
+    """``url`` as a link or image destination, or None when a reader must not be sent there.
+
+    Judged as the browser will read it after Markdown and HTML decoding: entities decoded
+    (repeatedly: Goldmark decodes the ones we write once more), whitespace, controls,
+    invisible characters and backslashes removed. Only http(s) passes, and, when
+    ``relative``, a URL without a scheme; protocol-relative ``//host`` always does.
+    """
+    view = url
+    for _ in range(8):
+        decoded = unescape(view)
+        if decoded == view:
+            break
+        view = decoded
+    view = _IGNORED_IN_URL.sub("", view)
+    if not view:
+        return None
+    scheme = _SCHEME.match(view)
+    if scheme:
+        allowed = scheme.group(1).lower() in SAFE_SCHEMES
+    else:
+        allowed = relative or view.startswith("//")
+    return safe_url(url.strip("".join(map(chr, range(0x21))))) if allowed else None
+
+
+def _attribute_text(value: str, quote: bool) -> str:
+    """An alt text or title on one line, its markup-active characters left for ``escape.restore``
+    (a title's double quotes, which would end it, as single quotes)."""
+    value = " ".join(value.split()).translate(_ATTRIBUTE_ACTIVE)
+    return value.replace('"', "'") if quote else value
+
+
 def _media_url(tag: Tag) -> str:
     sources = [tag, *tag.find_all("source")]
     return next((str(s["src"]).strip() for s in sources if str(s.get("src") or "").strip()), "")
@@ -50,8 +94,8 @@ def link_media(soup: BeautifulSoup) -> None:
     for tag in soup.find_all(list(MEDIA_LABELS)):
         if tag.parent is None:
             continue
-        url = _media_url(tag)
-        if not url.startswith(("http://", "https://", "//")):
+        url = destination(_media_url(tag), relative=False)
+        if url is None:
             tag.decompose()
             continue
         link = soup.new_tag("a", href=url)
@@ -88,29 +132,37 @@ def serialize(soup: BeautifulSoup | Tag) -> str:
 
 def clean(soup: BeautifulSoup, rewrite_image: Callable[[str], str] = lambda url: url) -> BeautifulSoup:
     """Strip non-content elements and styling, and rewrite image URLs in place."""
+    literal.strip_forged(soup)  # only our own cleaners hand over literal Markdown
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
         comment.extract()
     for tag in soup.find_all(DROP_TAGS):
         tag.decompose()
     link_media(soup)
     for img in soup.find_all("img"):
-        src = (img.get("src") or "").strip()
-        if not src or src.startswith("data:"):
+        src = str(img.get("src") or "").strip()
+        url = destination(rewrite_image(src)) if src else None
+        if url is None:
             img.decompose()
             continue
-        img["src"] = safe_url(rewrite_image(src))
+        img["src"] = url
     for a in soup.find_all("a", href=True):
-        if str(a["href"]).strip().lower().startswith(("javascript:", "#")):
-            a.unwrap()  # no destination a reader could follow: keep the text
+        href = str(a["href"]).strip()
+        url = None if href.startswith("#") else destination(href)
+        if url is None:
+            a.unwrap()  # no destination a reader could (safely) follow: keep the text
         else:
-            a["href"] = safe_url(a["href"])
+            a["href"] = url
+    for tag in soup.find_all(["a", "img"]):
+        for name in ("alt", "title"):
+            if tag.has_attr(name):
+                tag[name] = _attribute_text(str(tag[name]), quote=name == "title")
     for tag in soup.find_all(AS_DIV_TAGS):
         tag.name = "div"
     for tag in soup.find_all(AS_P_TAGS):
         tag.name = "p"
     join_item_paragraphs(soup)
     for tag in soup.find_all(UNWRAP_TAGS):
-        if not tag.has_attr("data-md"):  # literal Markdown handed over by a source cleaner
+        if literal.markdown_of(tag) is None:  # literal Markdown handed over by a source cleaner
             tag.unwrap()
     for tag in soup.find_all(True):
         tag.attrs = {k: v for k, v in tag.attrs.items() if k in KEEP_ATTRS}

@@ -15,7 +15,9 @@ import unicodedata
 
 from bs4 import BeautifulSoup, NavigableString
 
-_ACTIVE = "\\`*_[]<>#&~-+.)=!"
+from pipelines import shortcodes
+
+_ACTIVE = "\\`*_[]<>#&~-+.)=!{"
 # Supplementary Private Use Area-B: never found in real article text.
 _TO_PRIVATE = {char: chr(0x10FF00 + i) for i, char in enumerate(_ACTIVE)}
 _FROM_PRIVATE = {code: char for char, code in _TO_PRIVATE.items()}
@@ -83,9 +85,12 @@ def _restore_line(line: str) -> str:
             escape = after == "["
         elif char == "~":  # strikethrough takes two
             escape = "~" in (before, after) or at_start
+        elif char == "{":  # a Hugo shortcode opening: ``{\{<`` reads as ``{{<`` but Hugo runs nothing
+            escape = shortcodes.opens_shortcode(plain, i)
         elif char in "-+=":  # list bullets, thematic breaks, setext underlines
             rest = plain[start:].strip()
             escape = at_start and (_is_space(after) or set(rest) <= {char, " "})
+            escape = escape or (char == "-" and plain[max(0, i - 2) : i] == "<!")  # Hugo's ``<!--more-->``
         else:  # "." or ")" closing an ordered-list number
             escape = re.fullmatch(r"\d{1,9}", plain[start:i]) is not None and _is_space(after)
         out.append("\\" + char if escape else char)
@@ -104,6 +109,11 @@ def restore(markdown: str) -> str:
 def plain(char: str) -> str:
     """What a character protected by :func:`protect` reads as once restored."""
     return _FROM_PRIVATE.get(char, char)
+
+
+def protected(text: str) -> str:
+    """``text`` with its Markdown-active characters protected, for :func:`restore` to escape in context."""
+    return text.translate(_PROTECT)
 
 
 def text(line: str) -> str:

@@ -13,10 +13,15 @@ from collections.abc import Mapping
 from typing import Any
 
 import frontmatter
+import yaml
 from frontmatter.default_handlers import YAMLHandler
 
-# Characters YAML forbids unescaped in a double-quoted scalar but JSON leaves raw.
-_NON_PRINTABLE = re.compile("[\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# Characters YAML forbids unescaped in a double-quoted scalar (or reads as line breaks) but JSON leaves raw.
+_NON_PRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
+
+
+class FrontMatterError(ValueError):
+    """The front matter written would not read back as the metadata it was made from."""
 
 
 def scalar(value: Any) -> str:
@@ -45,7 +50,22 @@ class HugoYAMLHandler(YAMLHandler):
         return "\n".join(lines)
 
 
+def _plain(value: Any) -> Any:
+    return [_plain(item) for item in value] if isinstance(value, list | tuple) else value
+
+
 def dump_document(metadata: Mapping[str, Any], body: str) -> str:
-    """The whole file: front matter, a blank line, the body, one final newline."""
+    """The whole file: front matter, a blank line, the body, one final newline.
+
+    The front matter is read back with ``yaml.safe_load`` before it is returned: a file
+    whose front matter Hugo could not read would fail the whole site's build.
+    """
+    yaml_text = HugoYAMLHandler().export(metadata)
+    try:
+        read = yaml.safe_load(yaml_text)
+    except yaml.YAMLError as error:
+        raise FrontMatterError(f"front matter is not valid YAML: {error}") from None
+    if read != {key: _plain(value) for key, value in metadata.items()}:
+        raise FrontMatterError("front matter does not read back as written")
     post = frontmatter.Post(body, **metadata)
     return frontmatter.dumps(post, handler=HugoYAMLHandler()) + "\n"

@@ -9,15 +9,20 @@ cannot express, swapped for placeholders around the conversion.
 from __future__ import annotations
 
 import re
+import secrets
 
 import html2text
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from pipelines import emphasis, escape, tables
+from pipelines import emphasis, escape, literal, shortcodes, tables
 from pipelines.clean import serialize
 
-_PLACEHOLDER = "MDRAWBLOCK{}X"
-_PLACEHOLDER_RE = re.compile(r"MDRAWBLOCK(\d+)X")
+#: A placeholder names its conversion's nonce, so article text cannot forge one.
+_PLACEHOLDER = "MDRAWBLOCK{nonce}N{index}X"
+#: What a fence's info string may hold; anything after the first other character is dropped.
+_LANGUAGE = re.compile(r"[A-Za-z0-9_+.#-]*")
+#: A line's container prefix before a block: quote markers, list markers, indentation.
+_CONTAINER_PREFIX = re.compile(r"(?:[ \t]*(?:>|[*+-](?=[ \t])|\d{1,9}[.)](?=[ \t])))*[ \t]*")
 _LEADING_NBSP = re.compile(r"^[ \xa0]*\xa0[ \xa0]*", re.MULTILINE)
 _LIST_ITEM = re.compile(r"^( +)(?=(?:[*+-]|\d+\.) )", re.MULTILINE)
 
@@ -39,8 +44,12 @@ def _converter() -> html2text.HTML2Text:
 
 
 def _fence(code: str, lang: str = "") -> str:
+    """A fenced block no line of ``code`` can close (its fence is longer than any backtick run
+    inside), with a language of safe characters and Hugo's directives neutralized."""
+    code = shortcodes.neutralize(code.replace("\r\n", "\n").replace("\r", "\n"))
     longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
     ticks = "`" * max(3, longest + 1)
+    lang = _LANGUAGE.match(lang).group()  # type: ignore[union-attr]  # matches the empty string at worst
     return f"{ticks}{lang}\n{code.rstrip(chr(10))}\n{ticks}"
 
 
@@ -59,7 +68,7 @@ def _code_language(pre: Tag) -> str:
 def _code_span(code: str) -> str:
     """Inline code as CommonMark reads it back: a fence longer than any backtick run inside,
     padded where the content starts or ends with a backtick or is space-wrapped."""
-    code = code.replace("\n", " ")
+    code = shortcodes.neutralize(re.sub(r"\r\n?|\n", " ", code))
     ticks = "`" * (max((len(run) for run in re.findall(r"`+", code)), default=0) + 1)
     wrapped = code.startswith(" ") and code.endswith(" ") and code.strip()
     pad = " " if code.startswith("`") or code.endswith("`") or wrapped else ""
@@ -76,25 +85,25 @@ def _merge_adjacent_code(soup: BeautifulSoup) -> None:
 
 
 def _is_block_raw(tag: Tag) -> bool:
-    return tag.name == "pre" or (tag.name == "div" and tag.has_attr("data-md"))
+    return tag.name == "pre" or (tag.name == "div" and literal.markdown_of(tag) is not None)
 
 
 def _is_inline_raw(tag: Tag) -> bool:
-    return tag.name == "code" or (tag.name != "div" and tag.has_attr("data-md"))
+    return tag.name == "code" or (tag.name != "div" and literal.markdown_of(tag) is not None)
 
 
-def _extract_raw(soup: BeautifulSoup, raw: list[tuple[str, bool]], block: bool) -> None:
+def _extract_raw(soup: BeautifulSoup, raw: list[tuple[str, bool]], block: bool, nonce: str) -> None:
     """Swap code and literal Markdown for placeholders html2text leaves alone.
 
     ``<pre>`` becomes a fenced block, ``<table>`` a pipe table (``pipelines.tables``) and
     inline ``<code>`` a code span. An element
-    with a ``data-md`` attribute (set by a source cleaner, e.g. for a LaTeX formula)
+    signed with ``pipelines.literal`` (by a source cleaner, e.g. for a LaTeX formula)
     stands for that literal Markdown: on its own paragraph when it is a ``div``,
     inline otherwise. Appends (Markdown, is block) to ``raw`` per placeholder.
     """
 
     def swap(node: Tag, markdown: str) -> None:
-        token = NavigableString(_PLACEHOLDER.format(len(raw)))
+        token = NavigableString(_PLACEHOLDER.format(nonce=nonce, index=len(raw)))
         raw.append((markdown, block))
         if block:
             wrapper = soup.new_tag("p")
@@ -117,8 +126,9 @@ def _extract_raw(soup: BeautifulSoup, raw: list[tuple[str, bool]], block: bool) 
     for node in soup.find_all(_is_block_raw if block else _is_inline_raw):
         if node.parent is None or node.find_parent("pre"):  # inside an element already swapped
             continue
-        if node.has_attr("data-md"):
-            swap(node, str(node["data-md"]))
+        markdown = literal.markdown_of(node)
+        if markdown is not None:
+            swap(node, markdown)
         elif node.name == "pre":
             swap(node, _fence(node.get_text(), _code_language(node)))
         elif node.get_text():
@@ -127,8 +137,33 @@ def _extract_raw(soup: BeautifulSoup, raw: list[tuple[str, bool]], block: bool) 
             node.decompose()
 
 
-def _put_back(markdown: str, raw: list[tuple[str, bool]], block: bool) -> str:
-    return _PLACEHOLDER_RE.sub(lambda m: raw[int(m.group(1))][0] if raw[int(m.group(1))][1] == block else m.group(), markdown)
+def _put_back(markdown: str, raw: list[tuple[str, bool]], block: bool, nonce: str) -> str:
+    """Replace the placeholders of one kind by their Markdown.
+
+    A block's lines after the first carry the container prefix of its placeholder's line
+    (quote markers; list markers as spaces), so a fence inside a quote or list item stays
+    there instead of ending it and leaving its code to be read as Markdown. A block
+    sharing its line with other text is put on lines of its own.
+    """
+    placeholder = re.compile(_PLACEHOLDER.format(nonce=nonce, index=r"(\d+)"))
+
+    def one(match: re.Match[str]) -> str:
+        text, is_block = raw[int(match.group(1))]
+        if is_block != block:
+            return match.group()
+        if not block:
+            return text
+        line_start = markdown.rfind("\n", 0, match.start()) + 1
+        line_end = len(markdown) if (end := markdown.find("\n", match.end())) < 0 else end
+        lead, tail = markdown[line_start : match.start()], markdown[match.end() : line_end]
+        prefix = lead if _CONTAINER_PREFIX.fullmatch(lead) else ""
+        prefix = re.sub(r"[*+-]|\d{1,9}[.)]", lambda m: " " * len(m.group()), prefix)
+        text = text.replace("\n", "\n" + prefix)
+        before = "" if prefix or not lead.strip() else "\n"
+        after = "\n" + prefix if tail.strip() else ""
+        return before + text + after
+
+    return placeholder.sub(one, markdown)
 
 
 def tidy(markdown: str) -> str:
@@ -147,11 +182,12 @@ def tidy(markdown: str) -> str:
 def html_to_markdown(soup: BeautifulSoup) -> str:
     """Convert a cleaned article body to Markdown (without a trailing newline)."""
     raw: list[tuple[str, bool]] = []
-    _extract_raw(soup, raw, block=True)
+    nonce = secrets.token_hex(6)
+    _extract_raw(soup, raw, block=True, nonce=nonce)
     escape.protect(soup)
     emphasis.mark(soup)  # html2text's own emphasis does not render next to CJK punctuation
-    _extract_raw(soup, raw, block=False)  # after mark, which keeps emphasis off code's edges
+    _extract_raw(soup, raw, block=False, nonce=nonce)  # after mark, which keeps emphasis off code's edges
     markdown = _converter().handle(serialize(soup))
     # Inline code and formulas go back before emphasis is placed: their edges decide flanking.
-    markdown = escape.restore(tidy(emphasis.render(_put_back(markdown, raw, block=False))))
-    return _put_back(markdown, raw, block=True)
+    markdown = escape.restore(tidy(emphasis.render(_put_back(markdown, raw, block=False, nonce=nonce))))
+    return _put_back(markdown, raw, block=True, nonce=nonce)

@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pipelines import clean, escape, markdown, summary
-from pipelines.article import Article, Attribution
-from pipelines.frontmatter import dump_document
+from pipelines import clean, escape, markdown, shortcodes, summary
+from pipelines.article import INVALID_TEXT, Article, Attribution
+from pipelines.frontmatter import FrontMatterError, dump_document
 from pipelines.images import DEFAULT_RULES, ImageRewriter
 
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -41,7 +41,14 @@ DEFAULT_FRONT_MATTER: dict[str, Any] = {
 
 
 class RenderError(ValueError):
-    """The article cannot become a publishable document (e.g. nothing left after cleaning)."""
+    """The article cannot become a publishable document (e.g. nothing left after cleaning).
+
+    ``reason`` is the failure's name in the run report.
+    """
+
+    def __init__(self, detail: str, reason: str = "render"):
+        super().__init__(detail)
+        self.reason = reason
 
 
 @dataclass
@@ -68,20 +75,27 @@ def format_date(timestamp: int, timezone: str) -> str:
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>])")
+#: ``{{%`` (``{{<`` has its ``<`` escaped already): ``{\{%`` reads the same and runs nothing.
+_SHORTCODE = re.compile(r"\{(?=\{%)")
+_LINE_BREAKS = re.compile(r"\s*[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]\s*")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def escape_inline(text: str) -> str:
-    """Escape the characters that would turn plain text into Markdown markup."""
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    """Plain text, on one line, as Markdown that shows exactly it: no markup, link, HTML or shortcode."""
+    return _SHORTCODE.sub(r"{\\", _MD_SPECIAL.sub(r"\\\1", _LINE_BREAKS.sub(" ", text)))
 
 
 def link(label: str, url: str) -> str:
-    url = url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
-    return f"[{escape_inline(label)}]({url})"
+    """``[label](url)``, or the label alone when ``url`` is not an http(s) URL on one line."""
+    target = None if _CONTROLS.search(url.strip()) else clean.destination(url, relative=False)
+    if target is None:
+        return escape_inline(label)
+    return f"[{escape_inline(label)}]({target.replace('(', '%28').replace(')', '%29')})"
 
 
 def attribution_line(attribution: Attribution) -> str:
-    name = link(attribution.name, attribution.url) if attribution.url else escape_inline(attribution.name)
+    name = link(attribution.name, attribution.url)
     line = f"来源：{name}"
     if attribution.title:
         line += f"，原文标题：《{escape_inline(attribution.title)}》"
@@ -134,5 +148,19 @@ def render(article: Article, config: RenderConfig) -> str:
     if disclaimer:
         parts.append(disclaimer)
     parts.append(link(article.source, article.url))
-    metadata = front_matter(article, summary_text, rewrite(article.cover) if article.cover else "", config)
-    return dump_document(metadata, "\n\n".join(parts))
+    thumbnail = clean.destination(rewrite(article.cover), relative=False) if article.cover.strip() else None
+    metadata = front_matter(article, summary_text, thumbnail or "", config)
+    # The safety net: whatever path text took, Hugo finds no shortcode or summary divider in it.
+    body = shortcodes.neutralize("\n\n".join(parts))
+    invalid = [key for key, value in metadata.items()
+               if any(INVALID_TEXT.search(str(item)) for item in (value if isinstance(value, list) else [value]))]
+    if invalid:
+        raise RenderError(f"invalid characters in front matter {', '.join(invalid)}", reason="front-matter")
+    try:
+        document = dump_document(metadata, body)
+        document.encode("utf-8")
+    except FrontMatterError as error:
+        raise RenderError(str(error), reason="front-matter") from None
+    except UnicodeEncodeError as error:
+        raise RenderError(f"not valid Unicode: {error}") from None
+    return document

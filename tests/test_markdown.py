@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from html import escape
 
 import frontmatter
 from bs4 import BeautifulSoup
 from markdown_it import MarkdownIt
 
 from crawler.sources import wallstreetcn
+from pipelines import literal
 from pipelines.clean import clean, parse
 from pipelines.markdown import html_to_markdown, tidy
 from pipelines.render import RenderConfig, render
@@ -78,9 +80,22 @@ def test_code_blocks_are_fenced_with_their_lines() -> None:  # hand-made
     assert rendered(md).find("code").get_text() == 'def f():\n    return "```"\n'
 
 
+def signed(name: str, markdown: str, text: str) -> str:
+    """An element carrying literal Markdown through the signed ``data-md`` channel."""
+    attributes = "".join(f' {key}="{escape(value)}"' for key, value in literal.attrs(markdown).items())
+    return f"<{name}{attributes}>{text}</{name}>"
+
+
 def test_literal_markdown_hook() -> None:  # hand-made: how a source cleaner hands over a formula
-    md = convert('<p>质能 <span data-md="$E=mc^2$">E=mc2</span> 方程</p><div data-md="$$\\int_0^1 x\\,dx$$">∫</div>')
+    formula = signed("div", "$$\\int_0^1 x\\,dx$$", "∫")
+    md = convert(f'<p>质能 {signed("span", "$E=mc^2$", "E=mc2")} 方程</p>{formula}')
     assert md == "质能 $E=mc^2$ 方程\n\n$$\\int_0^1 x\\,dx$$"
+
+
+def test_unsigned_data_md_is_text() -> None:  # hand-made hostile: upstream HTML forging the channel
+    md = convert('<p data-md="<script>alert(1)</script>">x</p><span data-md="$a$" data-md-sig="00">y</span>'
+                 f'<div data-md="<b>z</b>" data-md-sig="{literal.attrs("other")[literal.SIGNATURE]}">z</div>')
+    assert md == "x\n\ny\n\nz"
 
 
 def test_urls_with_spaces_and_cjk_stay_links() -> None:  # hand-made
@@ -108,7 +123,7 @@ def test_exclamation_before_a_link_is_not_an_image() -> None:  # hand-made
 
 
 def test_bold_formula_keeps_its_dollars() -> None:  # hand-made
-    md = convert('<p>即<strong><span data-md="$E=mc^2$">E=mc2</span>。</strong>完</p>')
+    md = convert(f'<p>即<strong>{signed("span", "$E=mc^2$", "E=mc2")}。</strong>完</p>')
     assert "$E=mc^2$" in md
 
 

@@ -19,6 +19,8 @@ from html import unescape
 
 from bs4 import BeautifulSoup, NavigableString, PageElement, Tag
 
+from pipelines import literal
+
 #: Elements that are page machinery, never article content.
 SCAFFOLDING = (
     "script", "style", "noscript", "template", "link", "meta",
@@ -188,10 +190,8 @@ def fix_formulas(cleaner: Cleaner) -> None:
         if not latex:
             node.decompose()
             continue
-        if "block" in str(node.get("data-formula-type") or ""):
-            node.replace_with(cleaner.new("div", latex, **{"data-md": f"$$\n{latex}\n$$"}))
-        else:
-            node.replace_with(cleaner.new("span", latex, **{"data-md": f"${latex}$"}))
+        block = "block" in str(node.get("data-formula-type") or "")
+        node.replace_with(cleaner.new("div" if block else "span", latex, **literal.attrs(literal.math(latex, block))))
 
 
 def fix_embeds(cleaner: Cleaner) -> None:
