@@ -297,7 +297,8 @@ def move_ref(git: Git, ref: str, new: str, old: str | None) -> None:
 
 def publish(config: PublishConfig, changes: Sequence[Change], paths: Sequence[str]) -> PublishResult:
     """Commit exactly ``paths`` (relative to the repo: written or removed by the run, or left
-    unpublished by an earlier one) and push; raises PublishError."""
+    unpublished by an earlier one; a path absent from the working tree is a removal) and
+    push; raises PublishError. Paths outside ``config.paths`` are left out."""
     wanted, refused = committable(paths, config.paths)
     if refused:
         logger.warning("Not committing %d path(s) outside %s: %s", len(refused), ", ".join(config.paths), ", ".join(refused))

@@ -427,3 +427,79 @@ def test_paths_outside_the_article_folders_are_never_committed(repos) -> None:
     result = publish(PublishConfig(repo=site, paths=("content/posts",)), [], paths)
     assert committed_paths(repos["remote"], "main") == ["content/posts/ok.md"] and result.status == "pushed"
     assert git(site, "status", "--porcelain") == "M hugo.toml"
+
+
+def conflicting_commit(site: Path) -> str:
+    """A commit on a side branch changing hugo.toml, with main changing it too: the base of hand-made conflicts."""
+    git(site, "checkout", "--quiet", "-b", "side")
+    (site / "hugo.toml").write_text('title = "side"\n', encoding="utf-8")
+    git(site, "commit", "--quiet", "-am", "side")
+    side = git(site, "rev-parse", "HEAD")
+    git(site, "checkout", "--quiet", "main")
+    (site / "hugo.toml").write_text('title = "main"\n', encoding="utf-8")
+    git(site, "commit", "--quiet", "-am", "main")
+    return side
+
+
+def start_revert(site: Path) -> None:
+    git(site, "commit", "--quiet", "--allow-empty", "-m", "empty")
+    (site / "hugo.toml").write_text('title = "again"\n', encoding="utf-8")
+    git(site, "commit", "--quiet", "-am", "again")
+    assert subprocess.run(["git", "-C", str(site), "revert", "--no-edit", "HEAD~2"], capture_output=True, env=ENV).returncode != 0
+
+
+def start_am(site: Path) -> None:
+    patch = git(site, "format-patch", "--stdout", "-1", conflicting_commit(site))
+    assert subprocess.run(["git", "-C", str(site), "am"], input=patch + "\n", capture_output=True, text=True, env=ENV).returncode != 0
+
+
+def start_bisect(site: Path) -> None:
+    git(site, "bisect", "start")
+
+
+@pytest.mark.parametrize(("reason", "make"), [("mid-revert", start_revert), ("mid-am", start_am), ("mid-bisect", start_bisect)])
+def test_other_operations_under_way_are_refused_by_name(repos, reason: str, make) -> None:
+    site = repos["site"]
+    make(site)
+    page = site / "content" / "posts" / "x.md"
+    page.parent.mkdir(parents=True)
+    page.write_text("x\n", encoding="utf-8")
+    refs, before = git(site, "for-each-ref"), snapshot(site, ignore=("content/posts/x.md",))
+    with pytest.raises(PublishError) as raised:
+        publish(PublishConfig(repo=site, paths=("content/posts",)), [], ["content/posts/x.md"])
+    assert raised.value.reason == reason
+    assert git(site, "for-each-ref") == refs and snapshot(site, ignore=("content/posts/x.md",)) == before
+
+
+def test_a_file_the_run_removed_is_removed_in_the_commit_alone(repos) -> None:
+    """Paths handed over that no longer exist are removals; the owner's other deletion stays unstaged."""
+    remote, site = repos["remote"], repos["site"]
+    posts = site / "content" / "posts"
+    posts.mkdir(parents=True)
+    for name in ("gone.md", "theirs.md"):
+        (posts / name).write_text(f"{name}\n", encoding="utf-8")
+    config = PublishConfig(repo=site, paths=("content/posts",))
+    publish(config, [], ["content/posts/gone.md", "content/posts/theirs.md"])
+    (posts / "gone.md").unlink()
+    (posts / "theirs.md").unlink()  # the owner's own deletion, not handed over
+    assert publish(config, [], ["content/posts/gone.md"]).status == "pushed"
+    assert git(remote, "diff-tree", "-r", "--name-status", "--no-commit-id", "main") == "D\tcontent/posts/gone.md"
+    assert git(site, "status", "--porcelain") == "D content/posts/theirs.md"
+
+
+def test_owners_unpushed_commits_are_not_pushed_with_ours(repos) -> None:
+    """The remote did not move, but the owner committed locally: a plain push would publish their commit."""
+    remote, site = repos["remote"], repos["site"]
+    (site / "draft-config.toml").write_text("draft\n", encoding="utf-8")
+    git(site, "add", "draft-config.toml")
+    git(site, "commit", "--quiet", "-m", "owner: not ready to publish")
+    owners_commit = git(site, "rev-parse", "HEAD")
+    page = site / "content" / "posts" / "x.md"
+    page.parent.mkdir(parents=True)
+    page.write_text("x\n", encoding="utf-8")
+    result = publish(PublishConfig(repo=site, paths=("content/posts",)), [], ["content/posts/x.md"])
+    assert result.status == "pushed" and result.commit == git(remote, "rev-parse", "main")
+    assert git(remote, "ls-tree", "-r", "--name-only", "main").splitlines() == ["content/posts/x.md", "hugo.toml"]
+    assert git(site, "rev-parse", "HEAD~1") == owners_commit and committed_paths(site, "HEAD") == ["content/posts/x.md"]
+    assert git(site, "status", "--porcelain") == ""
+    assert publish(PublishConfig(repo=site, paths=("content/posts",)), [], ["content/posts/x.md"]).status == "nothing"
