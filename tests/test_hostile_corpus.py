@@ -120,6 +120,13 @@ def wscn_case_routes(tmp: Path) -> tuple[dict[str, Any], dict[int, str]]:
     routes: list[dict[str, Any]] = [{"path": LISTING, "query": {"limit": "30"}, "file": str(tmp / "listing.json")}]
     for article_id, name in ids.items():
         answer = WSCN_CASES[name]
+        if isinstance(answer, dict) and isinstance(answer["data"], dict) and not name.startswith("id-"):
+            # Each case is an article of its own: it names the id it was asked for (else it is an
+            # id-mismatch; only the id-* cases lie) and republishes its own WeChat article (one shared
+            # origin would make every case but one a duplicate of it).
+            data = {**answer["data"], "id": article_id}
+            data["source_uri"] = str(data.get("source_uri") or "").replace("mid=2652564074", f"mid={article_id}")
+            answer = {**answer, "data": data}
         file = tmp / f"{name}.json"
         file.write_text(answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=True))
         routes.append({"path": f"{LISTING}/{article_id}", "query": {"extract": "0"}, "file": str(file)})

@@ -20,11 +20,12 @@ from scrapy.settings import Settings
 
 from crawler.sources import SourceError
 from crawler.sources import wallstreetcn as wscn
+from crawler.sources import wechat
 from crawler.sources.wechat_url import article_identity, is_identity
 from pipelines.adapters import output_path
 from pipelines.article import Article
 from pipelines.paths import UnsafePath, article_path, check_part
-from tests.conftest import WSCN, MockServer, run_crawl
+from tests.conftest import WSCN, MockServer, fixture_text, run_crawl
 
 TEMPLATE = "content/posts/{source}/{id}.md"
 POSTS = "content/posts/wallstreetcn"
@@ -247,6 +248,24 @@ def test_any_wechat_url_names_a_safe_identity_or_none(token: str, mid: str, biz:
         if identity is not None:
             assert is_identity(identity)
             assert check_part("id", identity) == identity
+
+
+NORMAL_PAGE = "wechat/pages/wae_normal_01_xuanyuan_code.html.gz"
+TOKEN, BIZ = "KDWh_qGpFN5Vu1TR9t30Mw", "MzIyNjMxOTY0NA=="
+
+
+@pytest.mark.parametrize(
+    ("token", "biz"),
+    [("a" * 65, "Li4vLi4v"), ("a" * 70, "not-base64!"), ("x" * 200, "MTIzLzQ1Ng==")],  # "../../", junk, "123/456"
+)
+def test_a_wechat_page_naming_no_documented_identity_is_bad_id(token: str, biz: str) -> None:
+    """The recorded page with its own links and account made hostile (hand-made)."""
+    html = fixture_text(NORMAL_PAGE).replace(TOKEN, token).replace(BIZ, biz)
+    with pytest.raises(SourceError) as info:
+        wechat.article_from_page(wechat.classify(html, f"https://mp.weixin.qq.com/s/{token}"))
+    assert info.value.reason == "bad-id"
+    good = wechat.article_from_page(wechat.classify(fixture_text(NORMAL_PAGE), f"https://mp.weixin.qq.com/s/{TOKEN}"))
+    assert good.id == f"s_{TOKEN}"
 
 
 # --- through a real crawl ------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from pipelines.state import StateStore
 from tests.conftest import ROOT, WSCN, MockServer, crawl_command, free_routes, run_crawl, serve, wscn_routes
 
 POSTS = "content/posts/wallstreetcn"
@@ -232,3 +233,15 @@ def test_transient_failure_holds_the_listing_mark_until_a_run_fetches_it(tmp_pat
         listing = [r for r in server.requests() if "/articles?" in r]
     assert listing == [LISTING]  # nothing held any more: the mark moved up to the newest item
     assert third.returncode == 3  # 3782699 is still an api-error (permanent, never held the mark)
+
+
+def test_listing_mark_never_moves_back_except_below_held_work(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "state.sqlite3")
+    store.set_listing_mark("x", 100)
+    store.set_listing_mark("x", 90)  # a run that listed less deep (since=, pages=) keeps the mark
+    assert store.listing_mark("x") == 100
+    store.set_listing_mark("x", 120, hold_below=95)  # an article listed at 95 failed transiently
+    assert store.listing_mark("x") == 94
+    store.set_listing_mark("x", 120)  # the next run finished it
+    assert store.listing_mark("x") == 120
+    store.close()
