@@ -66,3 +66,19 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if isinstance(result, Request):
             await self._wait(result, self.backoff(result), type(exception).__name__)
         return result
+
+
+#: Download slot of ``file://`` requests (saved pages): its delay and concurrency are in ``DOWNLOAD_SLOTS``.
+LOCAL_FILES_SLOT = "local-files"
+
+
+class LocalFilesMiddleware:
+    """Saved pages (``file://``) are read, not fetched: no politeness delay (their own download slot,
+    ``LOCAL_FILES_SLOT``, which AutoThrottle leaves alone) and no retries (a missing file stays
+    missing: it fails once, ``missing-file``)."""
+
+    def process_request(self, request: Request) -> None:
+        if request.url.startswith("file:"):
+            request.meta["download_slot"] = LOCAL_FILES_SLOT
+            request.meta["dont_retry"] = True
+            request.meta["autothrottle_dont_adjust_delay"] = True

@@ -9,8 +9,12 @@ recorded the same way (``article/new``, ``article/updated``, ``article/unchanged
 from __future__ import annotations
 
 import logging
+import re
 
 from scrapy.crawler import Crawler
+from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError
+from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError
+from twisted.internet.error import TimeoutError as TwistedTimeoutError
 
 logger = logging.getLogger(__name__)
 
@@ -40,12 +44,37 @@ PERMANENT_REASONS = frozenset({
     "http-400", "http-401", "http-403", "http-404", "http-410", "http-451",
     # refused or unreadable input (crawler.outbound, crawler.inputs, pipelines.limits)
     "disallowed-url", "not-a-file", "too-large", "bad-gzip", "too-deep",
+    "bad-line", "list-too-large", "url-too-long",
 })
 
 
 def failure_class(reason: str) -> str:
     """PERMANENT for reasons a retry cannot cure, else TRANSIENT (unknown reasons are retried: never lost)."""
     return PERMANENT if reason in PERMANENT_REASONS else TRANSIENT
+
+
+#: Failure names of the download errors an operator meets most (others: their class name, kebab-cased).
+ERROR_REASONS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
+    ((CannotResolveHostError, DNSLookupError), "dns-error"),
+    ((DownloadConnectionRefusedError, ConnectionRefusedError), "connection-refused"),
+    ((DownloadTimeoutError, TwistedTimeoutError, TCPTimedOutError), "timeout"),
+    (FileNotFoundError, "missing-file"),
+    (IsADirectoryError, "not-a-file"),
+)
+
+
+def error_reason(error: BaseException) -> str:
+    """The kebab-case failure name of a download error: its own ``reason`` when it carries one
+    (exceptions of our middlewares), a known name, or its class name (``ResponseNeverReceived`` →
+    ``response-never-received``): a report never names a failure by a Python class."""
+    reason = getattr(error, "reason", None)
+    if isinstance(reason, str) and reason:
+        return reason
+    for kinds, name in ERROR_REASONS:
+        if isinstance(error, kinds):
+            return name
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+", type(error).__name__)
+    return "-".join(word.lower() for word in words) or "download-error"
 
 
 def record_skip(crawler: Crawler, url: str, reason: str, detail: str = "") -> None:

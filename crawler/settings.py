@@ -36,9 +36,31 @@ RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry; doubles each time
 RETRY_BACKOFF_MAX = 120.0  # cap, also applied to Retry-After
 DOWNLOADER_MIDDLEWARES = {
     "crawler.outbound.OutboundMiddleware": 50,  # before everything: a refused request goes nowhere
+    "crawler.middlewares.LocalFilesMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    # downloader side of the retries: sees each connection failure first, and every retry again
+    "crawler.hostguard.HostGuardMiddleware": 560,
 }
+#: Saved pages (file://) are read in their own slot: no delay, several at once, no retries.
+DOWNLOAD_SLOTS = {"local-files": {"concurrency": 8, "delay": 0, "jitter": 0}}
+#: Consecutive connection failures (DNS, refused, timeout; not HTTP statuses) after which a host is
+#: sent nothing more this run (the rest of its URLs fail ``not-attempted``); 0: never give up.
+HOST_FAILURE_LIMIT = 5
+#: Scrapy's URL length check, replaced by one that reports what it drops (``url-too-long``) and
+#: the scheduler's drops (``request-dropped``) instead of dropping them silently.
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    "crawler.dropped.DroppedRequestsMiddleware": 800,
+}
+URLLENGTH_LIMIT = 2083
+
+# --- URL lists (-a urls_file) -----------------------------------------------
+#: Bytes of one line of a URL list; a longer line fails ``bad-line`` and the list goes on.
+URL_LIST_MAX_LINE = 8 * 1024
+#: Bytes of a whole URL list: a larger file is refused before any request (``list-too-large``);
+#: a list on stdin stops there. 0: no limit.
+URL_LIST_MAXSIZE = 16 * 1024 * 1024
 
 # --- What content can make us fetch or read (crawler.outbound, crawler.inputs) ---
 #: Hosts (and their subdomains) a WeChat share's original may be on; anything else fails ``disallowed-url``.

@@ -174,3 +174,40 @@ def test_missing_list_is_a_clear_error(tmp_path: Path) -> None:
     result = run_crawl("backfill", tmp_path / "out", f"urls_file={tmp_path / 'nope.txt'}")
     assert result.returncode == 1
     assert "is not a file" in result.log
+
+
+def test_refused_lists_end_the_run_before_any_request(tmp_path: Path) -> None:
+    """/dev/zero (endless) and a list over URL_LIST_MAXSIZE: exit 1, nothing fetched, nothing written."""
+    big = tmp_path / "big.txt"
+    big.write_text("https://wallstreetcn.com/articles/3782700\n" * 100, encoding="utf-8")
+    with serve(wscn_routes(), tmp_path, "refused") as server:
+        zero = backfill(server, tmp_path / "out", "urls_file=/dev/zero")
+        large = run_crawl("backfill", tmp_path / "out", f"urls_file={big}",
+                          settings={"WALLSTREETCN_API_BASE": server.url, "URL_LIST_MAXSIZE": "1000"})
+        requests = server.requests()
+    assert (zero.returncode, large.returncode) == (1, 1)
+    assert "urls_file='/dev/zero' is not a file (a device, pipe or folder)" in zero.log
+    assert f"urls_file={str(big)!r} refused: list-too-large (4200 bytes; URL_LIST_MAXSIZE is 1000)" in large.log
+    assert requests == []
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_lines_fail_alone_and_stdin_stops_at_the_size_cap(tmp_path: Path) -> None:
+    """Hand-made list on stdin: a line that is no URL in the middle, then more than URL_LIST_MAXSIZE."""
+    lines = ("https://wallstreetcn.com/articles/3782700\nmailto:someone@example.com\n"
+             "https://wallstreetcn.com/articles/3740710\n" + "# padding\n" * 200)
+    with serve(wscn_routes(), tmp_path, "stdin") as server:
+        result = run_crawl("backfill", tmp_path / "out", "urls_file=-", stdin=lines,
+                           settings={"WALLSTREETCN_API_BASE": server.url, "URL_LIST_MAXSIZE": "300"})
+    assert sorted(result.files()) == [f"{POSTS}/3740710.md", f"{POSTS}/3782700.md"]
+    failures = [(f["url"], f["reason"]) for f in result.report()["failed"]]
+    assert failures == [("stdin:2", "bad-line"), ("stdin:22", "list-too-large")]  # 113 + 19 * 10 bytes fit in 300
+    assert result.returncode == 3
+
+
+def test_refresh_is_force(mixed, tmp_path: Path) -> None:
+    with serve(both(), tmp_path, "refresh") as server:
+        result = backfill(server, mixed["first"].output, f"urls_file={mixed['urls']}", "refresh=1")
+        requests = server.requests()
+    assert DETAIL.format(3782700) in requests
+    assert not [s for s in result.report()["skipped"] if s["reason"] == "stored"]

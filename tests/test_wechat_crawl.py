@@ -185,8 +185,9 @@ def test_anti_crawl_backs_off_the_host_and_reports_what_was_not_attempted(tmp_pa
     for url in ("https://mp.weixin.qq.com/s/SbB40tES2MrfoNaIPima5A", "https://mp.weixin.qq.com/s/JJyPUpHLM2bGvfk5FNvTUA"):
         assert f"Failed {url}: not-attempted" in result.log
     stats = result.stats()
-    assert (stats["article/failed/anti-crawl"], stats["article/failed/not-attempted"], stats["wechat/backed_off_hosts"]) == (1, 2, 1)
-    assert ("2 URL(s) not attempted after anti-crawl verification; retry later with -a urls="
+    assert (stats["article/failed/anti-crawl"], stats["article/failed/not-attempted"], stats["hostguard/backed_off"]) == (1, 2, 1)
+    assert "(anti-crawl verification); retry in a later run" in result.log
+    assert ("2 URL(s) not attempted after their host was backed off; retry later with -a urls="
             "https://mp.weixin.qq.com/s/SbB40tES2MrfoNaIPima5A,https://mp.weixin.qq.com/s/JJyPUpHLM2bGvfk5FNvTUA") in result.log
     assert sorted(result.files()) == [f"{POSTS}/2398025700_2651788393_1.md"]  # the saved page needs no host
 
@@ -214,7 +215,8 @@ def test_wechat_article_already_republished_by_wallstreetcn_is_not_written_again
     with MockServer(wechat_routes(), tmp_path / "wx") as server:
         second = run_crawl("wechat", out, f"urls={XUANYUAN}", settings={"WECHAT_BASE": server.url})
     assert sorted(second.files()) == ["content/posts/wallstreetcn/3782700.md"]
-    assert (f"Skipped {XUANYUAN}: duplicate (already written from wallstreetcn as wallstreetcn:3782700 "
+    # the page names its long form, which the wallstreetcn republish recorded: stored by an earlier run
+    assert (f"Skipped {XUANYUAN}: stored (already written as wallstreetcn:3782700 "
             "(content/posts/wallstreetcn/3782700.md))") in second.log
 
 
@@ -247,3 +249,76 @@ def test_demo_serves_the_recorded_pages_and_junk_rules_apply(full_crawl: CrawlRe
     # the same file but for the trailer: its text line and the QR code after it
     assert len(images(render_html(body(full)))) - len(images(render_html(body(trimmed)))) == 1
     assert kept_in_order(visible_text(render_html(body(full))).replace("🙋‍♀️关注我们", ""), visible_text(render_html(body(trimmed)))) == 1.0
+
+
+# --- URL lists, dropped requests, saved pages, stored articles ------------------------------------
+
+SBB = "https://mp.weixin.qq.com/s/SbB40tES2MrfoNaIPima5A"
+
+
+def failed(result: CrawlResult) -> list[tuple[str, str]]:
+    return sorted((f["url"], f["reason"]) for f in result.report()["failed"])
+
+
+def test_list_with_bom_and_bad_lines_in_the_middle(tmp_path: Path) -> None:
+    """Hand-made list: a UTF-8 BOM before the first URL, then lines that are no URL among good ones."""
+    urls = tmp_path / "urls.txt"
+    urls.write_bytes(b"\xef\xbb\xbf" + f"{XUANYUAN}\n".encode() + b"https://mp.weixin.qq.com/s/\xff\xfebroken\n"
+                     + b"ftp://mp.weixin.qq.com/s/x\n# comment\n" + f"{SBB}\n".encode())
+    with MockServer(wechat_routes(), tmp_path) as server:
+        result = run_crawl("wechat", tmp_path / "out", f"urls_file={urls}", settings={"WECHAT_BASE": server.url})
+    assert sorted(result.files()) == [f"{POSTS}/s_KDWh_qGpFN5Vu1TR9t30Mw.md", f"{POSTS}/s_SbB40tES2MrfoNaIPima5A.md"]
+    assert failed(result) == [(f"{urls}:2", "bad-line"), (f"{urls}:3", "bad-line")]
+    assert result.returncode == 3
+    assert "Traceback" not in result.log
+
+
+def test_over_long_urls_fail_named_and_the_run_ends(tmp_path: Path) -> None:
+    """Two URLs over URLLENGTH_LIMIT used to be dropped silently while the pacing waited for their answers."""
+    long_urls = [f"https://mp.weixin.qq.com/s?__biz=MzIyNjMxOTY0NA==&mid={n}&idx=1&pad={'x' * 2100}" for n in (1, 2)]
+    with MockServer(wechat_routes(), tmp_path) as server:
+        result = run_crawl("wechat", tmp_path / "out", f"urls={','.join([*long_urls, XUANYUAN])}",
+                           settings={"WECHAT_BASE": server.url}, timeout=180)  # the timeout guards against the hang
+        requests = server.requests()
+    assert failed(result) == sorted((url, "url-too-long") for url in long_urls)
+    assert requests == ["/s/KDWh_qGpFN5Vu1TR9t30Mw"]
+    assert sorted(result.files()) == [f"{POSTS}/s_KDWh_qGpFN5Vu1TR9t30Mw.md"]
+
+
+def test_saved_pages_are_read_without_delay_or_retries(tmp_path: Path) -> None:
+    """50 saved pages with a 5 s politeness delay (and AutoThrottle on): read in their own slot, so the run
+    ends well inside the guard (it would take over 4 minutes at 5 s a page); a missing one fails once."""
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    page = (WECHAT / "pages" / "wae_deleted_01_zh.html.gz").read_bytes()
+    for n in range(50):
+        (saved / f"page{n:02d}.html.gz").write_bytes(page)
+    missing = saved / "missing.html"
+    urls = tmp_path / "urls.txt"
+    urls.write_text("".join(f"{p}\n" for p in sorted(saved.iterdir())) + f"{missing}\n", encoding="utf-8")
+    result = run_crawl("wechat", tmp_path / "out", f"urls_file={urls}", timeout=150,
+                       settings={"DOWNLOAD_DELAY": "5", "AUTOTHROTTLE_ENABLED": "1"})
+    stats = result.stats()
+    assert stats["downloader/request_count"] == 51
+    assert stats["article/failed/deleted"] == 50
+    assert (missing.as_uri(), "missing-file") in failed(result)
+    assert stats["article/failed/missing-file"] == 1
+    assert not [key for key in stats if key.startswith("retry/")]
+
+
+def test_stored_urls_are_skipped_unless_refresh(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    runs = {}
+    for name, args in (("first", ()), ("again", ()), ("refresh", ("refresh=1",))):
+        (tmp_path / name).mkdir()
+        with MockServer(wechat_routes(), tmp_path / name) as server:
+            runs[name] = run_crawl("wechat", out, f"urls={XUANYUAN},{CJRB_FILE.as_uri()}", *args,
+                                   settings={"WECHAT_BASE": server.url})
+            runs[name].requests = server.requests()
+    assert runs["first"].requests == ["/s/KDWh_qGpFN5Vu1TR9t30Mw"] and len(runs["first"].report()["new"]) == 2
+    again = runs["again"].report()
+    assert runs["again"].requests == []  # known by its URL: not fetched at all
+    assert sorted((s["url"], s["reason"]) for s in again["skipped"]) == sorted([(XUANYUAN, "stored"), (CJRB_FILE.as_uri(), "stored")])
+    assert runs["again"].returncode == 0
+    assert runs["refresh"].requests == ["/s/KDWh_qGpFN5Vu1TR9t30Mw"]
+    assert len(runs["refresh"].report()["unchanged"]) == 2 and not runs["refresh"].report()["skipped"]

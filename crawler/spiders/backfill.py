@@ -1,31 +1,28 @@
 """Backfill: the articles a list of URLs names, from any supported source.
 
-    scrapy crawl backfill -a urls_file=FILE [-a force=1]      (FILE "-" reads stdin)
+    scrapy crawl backfill -a urls_file=FILE [-a refresh=1]      (FILE "-" reads stdin)
 
 One URL per line; blank lines and ``#`` comments are ignored. A line may be a
 source's article URL or a saved page (``file://…`` or a plain path), which is
 recognised from its own content; ``ROUTES`` sends each to its source. Stored
-articles are skipped unless ``-a force=1``; lines no source takes are reported
-as skipped ``unsupported``. The list is read lazily: a line is read only once
-the scheduler has room, so a list of any length never sits in memory.
+articles are skipped unless ``-a refresh=1`` (or its old name ``force=1``); lines no
+source takes are reported as skipped ``unsupported``, lines that are no URL or path
+fail ``bad-line``. The list is read lazily: a line is read only once the scheduler
+has room, so a list of any length never sits in memory.
 """
 
 from __future__ import annotations
 
-import asyncio
-import sys
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from contextlib import nullcontext
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
-from urllib.parse import urlsplit
+from typing import Any
 
 from scrapy import Request, signals
 from scrapy.http import Response
 from w3lib.url import file_uri_to_path
 
-from crawler.inputs import SavedPageError, as_url, decode_saved, read_saved, saved_page_limit, url_lines
+from crawler.inputs import SavedPageError, as_url, decode_saved, read_saved, saved_page_limit
 from crawler.sources import wallstreetcn, wechat
 from crawler.sources.wechat_url import article_identity
 from crawler.spiders import wallstreetcn as wallstreetcn_spider
@@ -56,36 +53,27 @@ def saved_text(uri: str, limit: int) -> str:
 class BackfillSpider(WechatPages):
     name = "backfill"
 
-    def __init__(self, urls_file: str = "", force: str = "", **kwargs: Any):
+    def __init__(self, urls_file: str = "", refresh: str = "", force: str = "", **kwargs: Any):
         super().__init__(**kwargs)
         if not urls_file:
             raise ValueError("backfill needs -a urls_file=FILE (one URL per line; - for stdin)")
-        if urls_file != "-" and not Path(urls_file).is_file():
-            raise ValueError(f"urls_file={urls_file!r} is not a file")
         self.urls_file = urls_file
-        self.force = flag(force)
+        self.refresh = flag(refresh) or flag(force)
         #: article keys of the URLs read so far: a repeated article is reported, not fetched twice
         self.listed: set[str] = set()
 
-    def open_list(self) -> TextIO | nullcontext[TextIO]:
-        return nullcontext(sys.stdin) if self.urls_file == "-" else open(self.urls_file, encoding="utf-8")
-
     async def start(self) -> AsyncIterator[Request]:
-        with self.open_list() as stream:
-            lines = url_lines(stream)
-            # Each line is read off the reactor thread: a slow pipe on stdin must not stall the crawl.
-            while (line := await asyncio.to_thread(next, lines, None)) is not None:
-                request = self.request_for(line)
-                if request is None:
-                    continue
-                yield request
-                # Lazy start (Scrapy docs, "start-requests-lazy"): read on only once the scheduler has room.
-                await self.crawler.signals.wait_for(signals.scheduler_empty)
+        async for line in self.listed_urls(self.urls_file):
+            request = self.request_for(line)
+            if request is None:
+                continue
+            yield request
+            # Lazy start (Scrapy docs, "start-requests-lazy"): read on only once the scheduler has room.
+            await self.crawler.signals.wait_for(signals.scheduler_empty)
 
     def request_for(self, line: str) -> Request | None:
         """The request for one line, or None after recording why there is none."""
-        is_path = not urlsplit(line).scheme and Path(line).expanduser().exists()
-        url = as_url(line) if is_path else line
+        url = as_url(line)  # a line without a scheme is a local path
         if url.startswith("file://"):
             try:
                 text = saved_text(url, saved_page_limit(self.settings))
@@ -110,22 +98,6 @@ class BackfillSpider(WechatPages):
         self.skip(url, "unsupported", "no source takes this URL")
         return None
 
-    def stored(self, url: str, keys: list[str]) -> bool:
-        """Whether the article is already written (and so skipped, unless ``force``)."""
-        if self.force:
-            return False
-        owner = self.store.owner(keys)
-        if owner:
-            self.skip(url, "stored", owner.path)
-        return owner is not None
-
-    def unless_stored(self, response: Response, results: Iterable[Article | Request]) -> Iterator[Article | Request]:
-        """``results`` without articles already stored (known only once a page or saved file is read)."""
-        for result in results:
-            if isinstance(result, Article) and self.stored(response.meta["article_url"], [result.key, *result.aliases]):
-                continue
-            yield result
-
     # --- wallstreetcn -----------------------------------------------------------------------------
 
     def wallstreetcn_request(self, url: str, article_id: str | None) -> Request:
@@ -144,12 +116,6 @@ class BackfillSpider(WechatPages):
             self.report_not_attempted(url)
             return None
         return self.page_request(url)
-
-    def parse_page(self, response: Response) -> Iterator[Article | Request]:
-        yield from self.unless_stored(response, super().parse_page(response))
-
-    def closed(self, reason: str) -> None:
-        self.log_not_attempted()
 
 
 ROUTES: tuple[Route, ...] = (

@@ -1,25 +1,28 @@
-"""What every article spider shares: outcome recording, the state of what was written,
-the site repo argument and the offline demo switch."""
+"""What every article spider shares: outcome recording, the state of what was written (and
+skipping it), hosts given up on, URL lists, the site repo argument and the offline demo switch."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
-from scrapy import signals
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler import outcomes
+from crawler import inputs, outcomes
+from crawler.hostguard import NOT_ATTEMPTED, HostBackedOff, HostGuard
 from crawler.outbound import DisallowedURL, list_setting
 from crawler.replay import ReplayServer
 from crawler.sources import SourceError, SourceSkip
 from pipelines.adapters import state_path
 from pipelines.article import Article
-from pipelines.state import StateStore
+from pipelines.state import StateStore, utc_now
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: Recorded responses the ``-a demo=1`` switch replays, per spider.
@@ -39,18 +42,31 @@ class ArticleSpider(scrapy.Spider):
     offline; subclasses point their source at ``self.demo_url``.
     ``-a site_repo=PATH`` is the ``SITE_REPO`` setting for this run.
     ``self.store`` is the store of articles already written (read here, written by the pipelines);
-    not ``state``, which Scrapy gives spiders for JOBDIR pause/resume.
+    not ``state``, which Scrapy gives spiders for JOBDIR pause/resume. Stored articles are
+    skipped (``stored``) unless ``self.refresh`` (the spiders' ``refresh`` switch).
+    ``self.hostguard`` holds the hosts this run gave up on (``crawler.hostguard``); URLs left
+    for them are reported ``not-attempted`` and listed again when the run ends.
     """
 
     demo_server: ReplayServer | None = None
     store: StateStore
+    hostguard: HostGuard
+    not_attempted: list[str]  #: URLs left for backed-off hosts, listed again when the run ends
+    #: fetch stored articles again (to pick up upstream edits) instead of skipping them
+    refresh: bool = False
+    started: str  #: when the run began (``utc_now()``): "stored" means stored by an earlier run
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticleSpider:
+        if kwargs.get("urls_file"):  # a refused list ends the run before anything starts
+            inputs.check_url_list(kwargs["urls_file"], crawler.settings.getint("URL_LIST_MAXSIZE"))
         if kwargs.get("site_repo"):  # settings freeze only after the spider exists
             crawler.settings.set("SITE_REPO", kwargs["site_repo"], priority="cmdline")
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.store = StateStore(state_path(crawler))
+        spider.started = utc_now()
+        spider.hostguard = HostGuard(crawler)
+        spider.not_attempted = []
         crawler.signals.connect(spider.close_state, signal=signals.spider_closed)
         if flag(kwargs.get("demo", "")):
             # the replay server listens on 127.0.0.1, which crawler.outbound refuses unless allowed
@@ -90,8 +106,13 @@ class ArticleSpider(scrapy.Spider):
         outcomes.record_failure(self.crawler, url, reason, detail)
 
     def request_failed(self, failure: Failure) -> None:
-        """Errback: a request that never gave a usable response (HTTP error after retries, DNS, timeout…)."""
+        """Errback: a request that never gave a usable response (HTTP error after retries, DNS, timeout,
+        a missing saved file, a backed-off host…), recorded under a kebab-case name."""
         request = failure.request  # type: ignore[attr-defined]
+        url = request.meta.get("article_url", request.url)
+        if isinstance(failure.value, HostBackedOff) and not request.meta.get("listing", False):
+            self.report_not_attempted(url, str(failure.value))
+            return
         response = getattr(failure.value, "response", None)
         detail = failure.getErrorMessage()
         if isinstance(failure.value, (SourceError, DisallowedURL)):  # refused or unreadable, already named
@@ -99,7 +120,80 @@ class ArticleSpider(scrapy.Spider):
         elif response is not None:
             reason = f"http-{response.status}"
         else:
-            reason = type(failure.value).__name__
+            reason = outcomes.error_reason(failure.value)
         on_listing = request.meta.get("listing", False)
         record = outcomes.record_listing_failure if on_listing else outcomes.record_failure
-        record(self.crawler, request.meta.get("article_url", request.url), reason, detail)
+        record(self.crawler, url, reason, detail)
+
+    def request_gone(self, request: Request) -> None:
+        """A request Scrapy dropped before any callback or errback (``crawler.dropped`` recorded why):
+        spiders that count outstanding requests release it here."""
+
+    # --- stored articles ---------------------------------------------------------------------------
+
+    def stored(self, url: str, keys: list[str]) -> bool:
+        """Whether an earlier run wrote the article (it is then skipped as ``stored``, unless ``refresh``).
+        One written by this very run is left to the dedupe pipeline, whose answer does not depend
+        on which request came back first."""
+        if self.refresh:
+            return False
+        owner = self.store.owner(keys)
+        if owner is None or owner.first_written >= self.started:
+            return False
+        self.skip(url, "stored", f"already written as {owner.key} ({owner.path})")
+        return True
+
+    def unless_stored(self, response: Response, results: Iterable[Any]) -> Iterator[Any]:
+        """``results`` without articles already stored (known only once a page or saved file is read)."""
+        for result in results:
+            if isinstance(result, Article) and self.stored(response.meta.get("article_url", response.url), [result.key, *result.aliases]):
+                continue
+            yield result
+
+    # --- hosts given up on -------------------------------------------------------------------------
+
+    def host_of(self, url: str) -> str:
+        """The host (netloc) ``url`` is fetched from."""
+        return urlsplit(url).netloc
+
+    def is_backed_off(self, url: str) -> bool:
+        return self.hostguard.why(self.host_of(url)) is not None
+
+    def report_not_attempted(self, url: str, detail: str = "") -> None:
+        self.not_attempted.append(url)
+        host = self.host_of(url)
+        self.fail(url, NOT_ATTEMPTED, detail or f"host {host} backed off ({self.hostguard.why(host)}); retry in a later run")
+
+    def log_not_attempted(self) -> None:
+        if self.not_attempted:
+            self.logger.warning(
+                "%d URL(s) not attempted after their host was backed off; retry later with -a urls=%s",
+                len(self.not_attempted), ",".join(self.not_attempted),
+            )
+
+    def closed(self, reason: str) -> None:
+        self.log_not_attempted()
+
+    # --- URL lists ---------------------------------------------------------------------------------
+
+    async def listed_urls(self, path: str) -> AsyncIterator[str]:
+        """The URLs and paths of the list at ``path`` (``-``: stdin), read a line at a time off the
+        reactor thread (a slow pipe must not stall the crawl); lines that are no URL fail
+        ``bad-line`` and a list past ``URL_LIST_MAXSIZE`` ends with ``list-too-large``."""
+        maxsize = self.settings.getint("URL_LIST_MAXSIZE")
+        try:
+            stream = inputs.open_url_list(path, maxsize)
+        except inputs.ListRefused as exc:
+            self.fail(path, exc.reason, str(exc))
+            return
+        name = "stdin" if path == inputs.STDIN else path
+        entries = inputs.read_url_list(stream, name, self.settings.getint("URL_LIST_MAX_LINE"), maxsize)
+        try:
+            while (entry := await asyncio.to_thread(next, entries, None)) is not None:
+                if isinstance(entry, inputs.ListFailure):
+                    self.fail(entry.where, entry.reason, entry.detail)
+                else:
+                    yield entry
+        finally:
+            if path != inputs.STDIN:
+                stream.close()

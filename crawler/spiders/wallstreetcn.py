@@ -173,6 +173,7 @@ class WallstreetcnSpider(ArticleSpider):
 
     def closed(self, reason: str) -> None:
         """Move the listing mark, but only for a run that finished reading its listing."""
+        super().closed(reason)
         listing_failed = any(key.startswith("listing/failed/") for key in self.crawler.stats.get_stats())
         if reason != "finished" or listing_failed or self.newest_listed is None:
             self.logger.info("Listing mark left as it was (run %s%s)", reason, ", listing unreadable" if listing_failed else "")

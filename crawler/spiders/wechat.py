@@ -1,17 +1,17 @@
 """WeChat official-account articles from a list of URLs.
 
-    scrapy crawl wechat -a urls=URL[,URL…] | -a urls_file=FILE [-a demo=1]
+    scrapy crawl wechat -a urls=URL[,URL…] | -a urls_file=FILE [-a refresh=1] [-a demo=1]
 
 URLs may be short (``/s/<token>``) or long (``/s?__biz=…``) WeChat links, any URL
 serving a saved WeChat page, or ``file://`` paths (plain paths too) to saved pages.
+Articles already stored are skipped (``stored``) unless ``-a refresh=1``.
 ``WechatPages`` holds the page handling so other spiders (backfills) reuse it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -19,26 +19,16 @@ from scrapy import Request
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from crawler.inputs import GZIP_MAGIC, as_url, decode_saved, saved_page_limit, url_lines
+from crawler.inputs import GZIP_MAGIC, ListFailure, as_url, decode_saved, saved_page_limit, split_urls
 from crawler.outbound import DISALLOWED_URL, check_url, list_setting
 from crawler.sources import SourceError
 from crawler.sources import wechat as source
 from crawler.sources.wechat_url import article_identity, is_wechat_url
-from crawler.spiders.base import ArticleSpider
+from crawler.spiders.base import ArticleSpider, flag
 from pipelines.article import Article
 
-#: Failure reason of URLs a run did not request because their host answered anti-crawl verification.
-NOT_ATTEMPTED = "not-attempted"
 #: Shares followed before giving up (a share of a share is not followed).
 MAX_SHARE_HOPS = 1
-
-
-def read_urls(urls: str = "", urls_file: str = "") -> list[str]:
-    """The ``-a urls=`` (comma-separated) and ``-a urls_file=`` (one per line, ``#`` comments) lists."""
-    found = [u.strip() for u in urls.split(",")]
-    if urls_file:
-        found += url_lines(Path(urls_file).read_text(encoding="utf-8").splitlines())
-    return [as_url(u) for u in dict.fromkeys(u for u in found if u)]
 
 
 def page_html(response: Response, limit: int) -> str:
@@ -54,17 +44,17 @@ class WechatPages(ArticleSpider):
     ``page_request(url)`` makes the request (WeChat URLs are sent to ``WECHAT_BASE``,
     so tests and the demo can serve them locally); ``parse_page`` classifies the
     response and yields the Article, the request for a shared original, or records
-    the named failure. An anti-crawl page backs the spider off that host: nothing
-    more is sent to it this run, and every URL left is reported ``not-attempted``.
+    the named failure. An anti-crawl page backs the spider off that host (``self.hostguard``):
+    nothing more is sent to it this run, and every URL left is reported ``not-attempted``.
     ``page_requests(urls)`` yields requests for a list, at most
-    ``CONCURRENT_REQUESTS_PER_DOMAIN`` outstanding, so a back-off stops the rest.
+    ``CONCURRENT_REQUESTS_PER_DOMAIN`` outstanding, so a back-off stops the rest; every page
+    request ends in ``parse_page``, ``page_failed`` or ``request_gone`` (dropped by Scrapy), which
+    release its place.
     """
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        self.backed_off: set[str] = set()  #: hosts that answered anti-crawl verification
         self.outstanding = 0  #: page requests sent and not yet answered
-        self.not_attempted: list[str] = []
         self._slot_free: asyncio.Event | None = None
 
     @property
@@ -96,42 +86,46 @@ class WechatPages(ArticleSpider):
         if self._slot_free is not None:
             self._slot_free.set()
 
-    def is_backed_off(self, url: str) -> bool:
-        return urlsplit(self.fetch_url(url)).netloc in self.backed_off
+    def request_gone(self, request: Request) -> None:
+        if request.callback == self.parse_page:
+            self._done()
+
+    def host_of(self, url: str) -> str:
+        return urlsplit(self.fetch_url(url)).netloc
 
     def back_off(self, response: Response) -> None:
         host = urlsplit(response.request.url if response.request else response.url).netloc
-        if host and host not in self.backed_off:  # a saved file has no host to spare
-            self.backed_off.add(host)
-            self.crawler.stats.inc_value("wechat/backed_off_hosts")
-            self.logger.warning("Anti-crawl verification from %s: sending it nothing more this run", host)
+        self.hostguard.back_off(host, "anti-crawl verification")
 
-    def report_not_attempted(self, url: str) -> None:
-        self.not_attempted.append(url)
-        self.fail(url, NOT_ATTEMPTED, "host answered anti-crawl verification; retry in a later run")
-
-    async def page_requests(self, urls: Iterable[str]) -> AsyncIterator[Request]:
-        """Requests for ``urls``, paced, once per article identity, none to a backed-off host."""
+    async def page_requests(self, urls: AsyncIterable[str]) -> AsyncIterator[Request]:
+        """Requests for ``urls``, paced, once per article (identity, or URL), none for a stored
+        article (unless ``refresh``) or to a backed-off host."""
         self._slot_free = asyncio.Event()
         limit = max(1, self.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 1))
         seen: set[str] = set()
-        for url in urls:
+        async for url in urls:
             while self.outstanding >= limit:
                 self._slot_free.clear()
                 await self._slot_free.wait()
             identity = article_identity(url)
-            if identity and identity in seen:
-                self.skip(url, "duplicate-url", f"same article as an earlier URL ({identity})")
+            if (identity or url) in seen:
+                self.skip(url, "duplicate-url", f"same article as an earlier URL ({identity or url})")
                 continue
             seen.add(identity or url)
+            if identity and self.stored(url, [f"{source.ALIAS_PREFIX}{identity}"]):
+                continue
             if self.is_backed_off(url):
                 self.report_not_attempted(url)
                 continue
             yield self.page_request(url)
 
     def parse_page(self, response: Response) -> Iterator[Article | Request]:
-        """Classify the page: its Article, a request for the original it shares, or a named failure."""
+        """Classify the page: its Article (unless stored), a request for the original it shares,
+        or a named failure."""
         self._done()
+        yield from self.unless_stored(response, self._read_page(response))
+
+    def _read_page(self, response: Response) -> Iterator[Article | Request]:
         url = response.meta.get("article_url", response.url)
         try:
             page = source.classify(page_html(response, saved_page_limit(self.settings)), response.url)
@@ -171,26 +165,29 @@ class WechatPages(ArticleSpider):
         self._done()
         self.request_failed(failure)
 
-    def log_not_attempted(self) -> None:
-        if self.not_attempted:
-            self.logger.warning(
-                "%d URL(s) not attempted after anti-crawl verification; retry later with -a urls=%s",
-                len(self.not_attempted), ",".join(self.not_attempted),
-            )
-
 
 class WechatSpider(WechatPages):
     name = source.SOURCE
 
-    def __init__(self, urls: str = "", urls_file: str = "", **kwargs: Any):
+    def __init__(self, urls: str = "", urls_file: str = "", refresh: str = "", **kwargs: Any):
         super().__init__(**kwargs)
-        self.urls = read_urls(urls, urls_file)
-        if not self.urls:
+        if not urls.strip(" ,") and not urls_file:
             raise ValueError("give the articles with -a urls=URL[,URL…] or -a urls_file=FILE")
+        self.urls = urls
+        self.urls_file = urls_file
+        self.refresh = flag(refresh)
+
+    async def given_urls(self) -> AsyncIterator[str]:
+        """The ``-a urls=`` items, then the ``-a urls_file=`` lines, as URLs (paths made ``file://``)."""
+        for entry in split_urls(self.urls):
+            if isinstance(entry, ListFailure):
+                self.fail(entry.where, entry.reason, entry.detail)
+            else:
+                yield as_url(entry)
+        if self.urls_file:
+            async for entry in self.listed_urls(self.urls_file):
+                yield as_url(entry)
 
     async def start(self) -> AsyncIterator[Request]:
-        async for request in self.page_requests(self.urls):
+        async for request in self.page_requests(self.given_urls()):
             yield request
-
-    def closed(self, reason: str) -> None:
-        self.log_not_attempted()
