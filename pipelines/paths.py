@@ -21,6 +21,8 @@ FIELDS = ("source", "id")
 #: temporary name of an atomic write adds about 15 to it).
 MAX_PART_CHARS = 100
 MAX_PART_BYTES = 200
+#: File names Hugo reads as a section's or a bundle's own page, not as an article.
+HUGO_PAGE_NAMES = frozenset({"index", "_index"})
 #: Unicode categories a file name must not hold: controls, format characters (bidi overrides,
 #: zero-width), line/paragraph separators, surrogates, private use and unassigned code points.
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
@@ -68,12 +70,14 @@ def check_template(template: str) -> None:
 def article_path(root: Path, template: str, *, source: str, id: str, inside: Path | None = None) -> Path:
     """The absolute, resolved path of an article's file: ``root`` / ``template`` with the
     checked ``source`` and ``id``, strictly inside ``inside`` (default ``root``), no part of
-    it hidden. Raises UnsafePath otherwise."""
+    it hidden, not named as Hugo's ``index``/``_index`` pages. Raises UnsafePath otherwise."""
     check_template(template)
     relative = Path(template.format(source=check_part("source", source), id=check_part("id", id)))
     hidden = [part for part in relative.parts if part.startswith(".")]
     if relative.is_absolute() or hidden or not relative.parts:
         raise UnsafePath(f"{relative} is absolute, empty or has a hidden or parent part ({', '.join(hidden)})")
+    if relative.stem.lower() in HUGO_PAGE_NAMES:
+        raise UnsafePath(f"{relative.name} is a Hugo section or bundle page: it would hide the folder's other articles")
     boundary = (inside if inside is not None else root).resolve()
     path = (root.resolve() / relative).resolve()
     if path == boundary or not path.is_relative_to(boundary):

@@ -80,6 +80,12 @@ def test_hostile_parts_are_refused(part: str, root: Path) -> None:
         article_path(root, TEMPLATE, source=part, id="1")
 
 
+@pytest.mark.parametrize("name", ["index", "_index", "INDEX", "_Index"])
+def test_hugo_index_pages_are_refused(name: str, root: Path) -> None:  # hand-made: would hide the other posts
+    with pytest.raises(UnsafePath, match="Hugo"):
+        article_path(root, TEMPLATE, source="wallstreetcn", id=name)
+
+
 def test_good_parts_make_the_expected_path(root: Path) -> None:
     assert article_path(root, TEMPLATE, source="wallstreetcn", id="3740710") == root.resolve() / POSTS / "3740710.md"
     assert article_path(root, TEMPLATE, source="wechat", id="s_KDWh_qGpFN5Vu1TR9t30Mw").name == "s_KDWh_qGpFN5Vu1TR9t30Mw.md"
@@ -120,7 +126,8 @@ def test_with_site_repo_only_the_content_folder_is_writable(tmp_path: Path) -> N
 
 
 @settings(max_examples=300, deadline=None)
-@given(part=st.one_of(st.text(), st.sampled_from(HOSTILE_PARTS), st.from_regex(r"[./\\a-z0-9 ]{0,12}", fullmatch=True)))
+@given(part=st.one_of(st.text(), st.sampled_from(HOSTILE_PARTS), st.from_regex(r"[./\\a-z0-9 ]{0,12}", fullmatch=True),
+                      st.sampled_from(["index", "_index", "Index", "x.md", "-1", "~", "a b"])))
 def test_any_id_is_refused_or_strictly_inside_the_root(part: str, root: Path) -> None:
     try:
         path = article_path(root, TEMPLATE, source="wallstreetcn", id=part)
@@ -128,6 +135,7 @@ def test_any_id_is_refused_or_strictly_inside_the_root(part: str, root: Path) ->
         assert exc.reason == "unsafe-path"
         return
     assert_safe(path, root)
+    assert path.stem.lower() not in ("index", "_index")
     assert path.stem == part  # nothing rewritten behind the caller's back
     assert check_part("id", part) == part
 
