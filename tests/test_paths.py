@@ -9,6 +9,7 @@ never a dot-file. The crawl at the end sends such ids through Scrapy's real down
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -342,3 +343,36 @@ def test_bad_listing_items_fail_alone_and_the_page_goes_on(hostile_crawl) -> Non
     assert not [r for r in result.requests if ".." in r or "%2F" in r or "9100001" in r]
     assert result.report()["listing_failed"] == []
     assert result.returncode == 3
+
+
+def test_lying_ids_never_touch_the_site_repo_outside_its_posts(tmp_path: Path) -> None:
+    """The issue's case (hand-made answers): with SITE_REPO set, ids climbing to the site's README.md
+    and content/_index.md fail bad-id; those files stay byte for byte, only the real article is committed."""
+    site = tmp_path / "site"
+    (site / "content").mkdir(parents=True)
+    (site / "README.md").write_text("site readme\n")
+    (site / "content" / "_index.md").write_text("---\ntitle: home\n---\n")
+    env = {"GIT_AUTHOR_NAME": "editor", "GIT_AUTHOR_EMAIL": "e@example.com", "GIT_COMMITTER_NAME": "editor",
+           "GIT_COMMITTER_EMAIL": "e@example.com", "PATH": "/usr/bin:/bin"}
+    for command in (["init", "--quiet", "--initial-branch=main"], ["add", "."], ["commit", "--quiet", "-m", "site"]):
+        subprocess.run(["git", "-C", str(site), *command], check=True, capture_output=True, env=env)
+    lies = {9000011: "../../../README", 9000012: "../../_index", 9000013: "../../../content/_index"}
+    items = [{"id": 3782700, "display_time": 1790654990, "layout": "wscn-layout"}]
+    items += [{"id": i, "display_time": 1790654500, "layout": "wscn-layout"} for i in lies]
+    (tmp_path / "listing.json").write_text(json.dumps({"code": 20000, "message": "OK", "data": {"items": items, "next_cursor": ""}}))
+    routes = [{"path": LISTING, "query": {"limit": "30"}, "file": str(tmp_path / "listing.json")},
+              {"path": f"{LISTING}/3782700", "query": {"extract": "0"}, "file": str(WSCN / "article-3782700.json")}]
+    for article_id, lie in lies.items():
+        (tmp_path / f"{article_id}.json").write_text(json.dumps(detail(id=lie)))
+        routes.append({"path": f"{LISTING}/{article_id}", "query": {"extract": "0"}, "file": str(tmp_path / f"{article_id}.json")})
+    with MockServer({"routes": routes}, tmp_path) as server:
+        result = run_crawl("wallstreetcn", tmp_path / "out", settings={
+            "WALLSTREETCN_API_BASE": server.url, "SITE_REPO": str(site), "SITE_REMOTE": ""})
+    assert (site / "README.md").read_text() == "site readme\n"
+    assert (site / "content" / "_index.md").read_text() == "---\ntitle: home\n---\n"
+    failed = {(e["url"], e["reason"]) for e in result.report()["failed"]}
+    assert failed == {(f"https://wallstreetcn.com/articles/{i}", "bad-id") for i in lies}
+    files = subprocess.run(["git", "-C", str(site), "ls-files"], check=True, capture_output=True, text=True).stdout.split()
+    assert sorted(files) == ["README.md", "content/_index.md", f"{POSTS}/3782700.md"]
+    status = subprocess.run(["git", "-C", str(site), "status", "--porcelain"], check=True, capture_output=True, text=True).stdout
+    assert status == ""
