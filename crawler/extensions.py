@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +18,18 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings, Settings
 from scrapy.spiders import Spider
 from twisted.python.failure import Failure
 
 from crawler import outcomes
+from crawler.logs import SUMMARY
+from crawler.runlock import LOCKED
 from crawler.spiders.base import ArticleSpider
 from pipelines.adapters import output_root, state_dir, state_path
 from pipelines.article import Article
 from pipelines.publish import Change, PublishConfig, PublishError, publish
-from pipelines.report import RunReport
+from pipelines.report import EXIT_BAD_SETUP, EXIT_LOCKED, PERMANENT, TRANSIENT, RunReport, masked_all, prune_reports
 from pipelines.state import StateStore, utc_now
 
 logger = logging.getLogger(__name__)
@@ -33,13 +38,35 @@ logger = logging.getLogger(__name__)
 EXIT_CODE_STAT = "run/exit_code"
 
 
+def changed_settings(settings: BaseSettings) -> dict[str, Any]:
+    """The settings whose value differs from the project's (its settings module, ``crawler/settings.py``,
+    over Scrapy's defaults): what this run was given with ``-s``, the environment or the spider.
+    A value equal once written as text (``-s RETRY_TIMES=4``) is not a change."""
+    project = Settings()
+    module = settings.get("SETTINGS_MODULE") or "crawler.settings"
+    project.setmodule(module, priority="project")
+    project.set("SETTINGS_MODULE", module)
+
+    def plain(value: Any) -> Any:
+        return value.copy_to_dict() if isinstance(value, BaseSettings) else value
+
+    changed = {}
+    # Only names given above Scrapy's defaults: reading the others would also trip their deprecation warnings.
+    for name in (n for n in settings if (settings.getpriority(n) or 0) > SETTINGS_PRIORITIES["default"]):
+        value, default = plain(settings[name]), plain(project.get(name))
+        if value != default and str(value) != str(default):
+            changed[name] = value
+    return changed
+
+
 class RunReportExtension:
-    """Collects every outcome of the run; at the end logs the summary, saves the
-    report (``REPORTS_DIR``) and sets the exit status."""
+    """Collects every outcome of the run; at the end saves the report (``REPORTS_DIR``),
+    prunes old ones, logs the summary (at ``SUMMARY``: always shown) and sets the exit status."""
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.report = RunReport(spider=crawler.spidercls.name)
+        self.clock = time.monotonic()
         self.folder = Path(crawler.settings.get("REPORTS_DIR") or state_dir(crawler) / "reports")
         connect = crawler.signals.connect
         connect(self.written, signal=outcomes.article_written)
@@ -64,8 +91,8 @@ class RunReportExtension:
     def skipped(self, url: str, reason: str, detail: str) -> None:
         self.report.skipped.append({"url": url, "reason": reason, "detail": detail})
 
-    def failed(self, url: str, reason: str, detail: str) -> None:
-        self.report.failed.append({"url": url, "reason": reason, "detail": detail})
+    def failed(self, url: str, reason: str, detail: str, kind: str) -> None:
+        self.report.add_failed(url, reason, detail, kind)
 
     def listing_failed(self, url: str, reason: str, detail: str) -> None:
         self.report.listing_failed.append({"url": url, "reason": reason, "detail": detail})
@@ -85,12 +112,53 @@ class RunReportExtension:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         self.report.finish_reason = reason
+        self.report.arguments = masked_all(getattr(spider, "given_arguments", {}))
+        if reason == LOCKED:  # another run holds the lock (crawler.runlock): this one did nothing to report
+            self.crawler.stats.set_value(EXIT_CODE_STAT, EXIT_LOCKED)
 
     def engine_stopped(self) -> None:
-        self.report.finished = utc_now()
-        report, retry = self.report.save(self.folder)
-        self.crawler.stats.set_value(EXIT_CODE_STAT, self.report.exit_code())
-        logger.info("%s\n  report: %s%s", self.report.summary(), report, f"\n  retry with: scrapy crawl backfill -a urls_file={retry}" if retry else "")
+        if self.report.finish_reason == LOCKED:
+            return  # a refused run reports nothing (Scrapy signals this only for an engine it started anyway)
+        report = self.report
+        report.finished = utc_now()
+        report.duration = time.monotonic() - self.clock
+        report.settings = masked_all(changed_settings(self.crawler.settings))
+        stats = self.crawler.stats.get_stats()
+        report.pages_read = int(stats.get("listing/pages", 0))
+        report.stats = {name: stats[name] for name in sorted(stats)}
+        exit_code = report.exit_code()
+        try:
+            path, retry = report.save(self.folder)
+        except OSError as exc:
+            logger.error("Run report not saved in %s: %s", self.folder, exc)
+            path, retry, exit_code = None, None, exit_code or EXIT_BAD_SETUP
+        else:
+            self.prune()
+        self.crawler.stats.set_value(EXIT_CODE_STAT, exit_code)
+        lines = [f"{report.summary()}; exit status {exit_code}", f"  report: {path or 'NOT SAVED'}"]
+        lines += self.retry_lines(retry)
+        logger.log(SUMMARY, "\n".join(lines))
+
+    def retry_lines(self, retry: Path | None) -> list[str]:
+        """How many failed articles a later run can get, and the command that does it."""
+        failed = self.report.failed
+        if not failed:
+            return []
+        kinds = self.report.failed_by_kind()
+        permanent = Counter(e["reason"] for e in failed if e.get("kind") == PERMANENT)
+        why = f" ({', '.join(f'{r} {n}' for r, n in sorted(permanent.items()))})" if permanent else ""
+        if not kinds[TRANSIENT]:
+            return [f"  retry: none of the {len(failed)} failure(s) is worth retrying: all permanent{why}"]
+        how = f"scrapy crawl backfill -a urls_file={retry}" if retry else "(retry file not saved)"
+        line = f"  retry: {kinds[TRANSIENT]} transient failure(s) can be retried with: {how}"
+        return [line + (f"; {kinds[PERMANENT]} permanent failure(s) left out{why}" if permanent else "")]
+
+    def prune(self) -> None:
+        settings = self.crawler.settings
+        try:
+            prune_reports(self.folder, self.report.spider, settings.getint("REPORTS_KEEP"), settings.getfloat("REPORTS_MAX_AGE_DAYS"))
+        except OSError as exc:
+            logger.error("Old run reports not pruned in %s: %s", self.folder, exc)
 
 
 class PublishExtension:
@@ -128,6 +196,8 @@ class PublishExtension:
             self.changes.append(Change(status, path, title, url))
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
+        if reason == LOCKED:  # another run holds the run lock and the site checkout: leave both to it
+            return
         state = StateStore(state_path(self.crawler))
         try:
             paths = sorted({change.path for change in self.changes} | set(state.unpublished()))

@@ -78,7 +78,9 @@ def error_reason(error: BaseException) -> str:
 
 
 def record_skip(crawler: Crawler, url: str, reason: str, detail: str = "") -> None:
-    logger.info("Skipped %s: %s%s", url, reason, f" ({detail})" if detail else "")
+    """A deliberate skip; ``stored`` ones (every run's bulk) are logged at DEBUG only."""
+    log = logger.debug if reason == "stored" else logger.info
+    log("Skipped %s: %s%s", url, reason, f" ({detail})" if detail else "")
     crawler.stats.inc_value(f"article/skipped/{reason}")
     crawler.signals.send_catch_log(article_skipped, url=url, reason=reason, detail=detail)
 

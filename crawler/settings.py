@@ -20,7 +20,7 @@ ROBOTSTXT_OBEY = False  # JSON APIs and article pages we are linked to, not site
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 1.0
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5  # each delay random within ±50% (replaces the deprecated RANDOMIZE_DOWNLOAD_DELAY)
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
@@ -74,8 +74,10 @@ DOWNLOAD_HANDLERS = {"file": "crawler.inputs.SavedPageHandler"}
 
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no control port on a cron box
-LOGSTATS_INTERVAL = 60.0
-LOG_LEVEL = "INFO"
+LOGSTATS_INTERVAL = 0.0  # off: crawler.progress says how far a run is, in articles
+LOG_LEVEL = "INFO"  # Scrapy's start-up chatter is at DEBUG (crawler.logs); the run summary always shows
+#: Seconds between progress lines (articles done/total, rate, ETA); 0 turns them off.
+PROGRESS_INTERVAL = 30.0
 FEED_EXPORT_ENCODING = "utf-8"
 
 # --- Sources ----------------------------------------------------------------
@@ -118,9 +120,17 @@ IMAGE_URL_REWRITES = [list(rule) for rule in DEFAULT_RULES]
 EXTENSIONS = {
     "crawler.extensions.PublishExtension": 500,
     "crawler.extensions.RunReportExtension": 510,
+    "crawler.progress.ProgressExtension": 520,
+    "crawler.runlock.RunLockExtension": 900,  # last: released after the report is saved
 }
 #: Folder of the JSON run reports and retry files; "" means OUTPUT_DIR/.state/reports.
 REPORTS_DIR = ""
+#: Reports kept per spider (the newest ones; their retry files go with them); 0 = no count limit.
+REPORTS_KEEP = 200
+#: Reports older than this many days are removed (the newest always stays); 0 = no age limit.
+REPORTS_MAX_AGE_DAYS = 30
+#: Lock file one run holds at a time (fcntl.flock); None = OUTPUT_DIR/.state/run.lock, "" = no lock.
+RUN_LOCK: str | None = None
 #: Checkout of the static-site repo; when set, articles are written there (ARTICLE_PATH under
 #: it, instead of under OUTPUT_DIR), committed and pushed. Also ``-a site_repo=PATH``.
 SITE_REPO = ""

@@ -1,16 +1,26 @@
 """The run report: what one run did to each article, and the exit status it earns.
 
-A run ends with a summary in the log, a JSON report and, when articles failed,
-a retry file of their URLs in the format ``scrapy crawl backfill -a urls_file=``
-reads, so a failed run is repeated with one command. The exit status is what
-cron sees (``scrapy crawl`` on its own exits 0 whatever happened).
+A run ends with a summary in the log, a JSON report and, when articles failed
+for reasons a later run may not meet again (network, 5xx, anti-crawl: *transient*
+failures), a retry file of their URLs in the format ``scrapy crawl backfill -a urls_file=``
+reads, so a failed run is repeated with one command. Permanent failures (deleted,
+refused, not an article) are reported but left out of the retry file: retrying them
+only fails again. The exit status is what cron sees (``scrapy crawl`` on its own
+exits 0 whatever happened).
+
+Reports are kept in one folder with ``latest.json`` pointing at the newest, and
+pruned by count and age (``prune_reports``), so a job every 15 minutes does not
+fill the disk.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +29,30 @@ from pipelines.write import write_atomic
 
 #: everything expected was written, found unchanged, or deliberately skipped
 EXIT_OK = 0
+#: the run could not start or could not save its report (bad argument or setting)
+EXIT_BAD_SETUP = 1
 #: at least one article failed, or the run stopped before finishing
 EXIT_ARTICLES_FAILED = 3
 #: a listing page could not be read: the run may have missed articles it never saw
 EXIT_LISTING_FAILED = 4
 #: files were written but could not be committed or pushed to the site repo
 EXIT_PUBLISH_FAILED = 5
+#: another run holds the run lock: this one did nothing
+EXIT_LOCKED = 6
 
 WRITTEN_STATUSES = ("new", "updated", "unchanged")
+#: failure kinds as the crawler classes them; only transient ones are worth a retry
+PERMANENT = "permanent"
+TRANSIENT = "transient"
+#: name of the pointer to the newest report in the reports folder
+LATEST = "latest.json"
+#: ``<spider>-<start>[.n].json``: the names ``RunReport.save`` gives
+REPORT_NAME = re.compile(r"^(?P<spider>.+)-(?P<stamp>\d{8}T\d{6}Z)(?:\.(?P<n>\d+))?\.json$")
+#: setting names whose values are never written out
+SECRET_NAME = re.compile(r"TOKEN|PASSWORD|SECRET|KEY", re.I)
+MASK = "***"
+#: ``scheme://user[:password]@`` in a URL
+USERINFO = re.compile(r"\b([a-z][a-z0-9+.-]*://)[^/?#@\s]+@", re.I)
 
 
 @dataclass
@@ -35,16 +61,27 @@ class RunReport:
     started: str = field(default_factory=utc_now)
     finished: str = ""
     finish_reason: str = ""
+    #: run length in seconds (monotonic clock, so a clock change cannot make it negative)
+    duration: float = 0.0
+    #: the spider's ``-a`` arguments and the settings that differ from the project's, secrets masked
+    arguments: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    pages_read: int = 0  #: listing pages read
     #: status ("new", "updated", "unchanged") → [{url, path, title}]
     written: dict[str, list[dict[str, str]]] = field(default_factory=lambda: {s: [] for s in WRITTEN_STATUSES})
     skipped: list[dict[str, str]] = field(default_factory=list)  #: [{url, reason, detail}]
-    failed: list[dict[str, str]] = field(default_factory=list)
+    failed: list[dict[str, str]] = field(default_factory=list)  #: [{url, reason, detail, kind}]
     listing_failed: list[dict[str, str]] = field(default_factory=list)
     #: {status: "pushed" | "committed" | "nothing" | "failed", commit, detail} when a site repo is set
     publish: dict[str, str] | None = None
+    #: the crawl's own counters (requests, retries, bytes…), for whoever asks what the run did
+    stats: dict[str, Any] = field(default_factory=dict)
 
     def add_written(self, status: str, url: str, path: str, title: str) -> None:
         self.written[status].append({"url": url, "path": path, "title": title})
+
+    def add_failed(self, url: str, reason: str, detail: str, kind: str) -> None:
+        self.failed.append({"url": url, "reason": reason, "detail": detail, "kind": kind})
 
     def exit_code(self) -> int:
         if self.listing_failed:
@@ -56,14 +93,21 @@ class RunReport:
         return EXIT_OK
 
     def retry_urls(self) -> list[str]:
-        """Failed article URLs, each once, in the order they failed."""
-        return list(dict.fromkeys(entry["url"] for entry in self.failed))
+        """URLs of transient failures, each once, in the order they failed (an unknown kind is retried: never lost)."""
+        return list(dict.fromkeys(entry["url"] for entry in self.failed if entry.get("kind") != PERMANENT))
+
+    def failed_by_kind(self) -> dict[str, int]:
+        counts = Counter(entry.get("kind") or TRANSIENT for entry in self.failed)
+        return {kind: counts[kind] for kind in (PERMANENT, TRANSIENT)}
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "spider": self.spider,
+            "arguments": self.arguments,
+            "settings": self.settings,
             "started": self.started,
             "finished": self.finished,
+            "duration_seconds": round(self.duration, 3),
             "finish_reason": self.finish_reason,
             "exit_code": self.exit_code(),
             "counts": {
@@ -72,45 +116,106 @@ class RunReport:
                 "failed": len(self.failed),
                 "listing_failed": len(self.listing_failed),
             },
+            "pages_read": self.pages_read,
+            "failed_by_kind": self.failed_by_kind(),
             **self.written,
             "skipped": self.skipped,
             "failed": self.failed,
             "listing_failed": self.listing_failed,
             "publish": self.publish,
+            "stats": self.stats,
         }
 
     def summary(self) -> str:
-        """A few log lines: counts, reasons, and every failure with its URL."""
+        """The first line of the run's summary: counts per status and reason, and the exit status."""
 
         def reasons(entries: list[dict[str, str]]) -> str:
             counts = Counter(entry["reason"] for entry in entries)
             return f" ({', '.join(f'{reason} {n}' for reason, n in sorted(counts.items()))})" if counts else ""
 
         counts = ", ".join(f"{len(self.written[s])} {s}" for s in WRITTEN_STATUSES)
-        lines = [
-            f"Run summary ({self.spider}, {self.finish_reason}): {counts}, "
-            f"{len(self.skipped)} skipped{reasons(self.skipped)}, {len(self.failed)} failed{reasons(self.failed)}, "
-            f"{len(self.listing_failed)} listing failure(s); exit status {self.exit_code()}"
-        ]
-        lines += [f"  listing failed: {e['url']}: {e['reason']} {e['detail']}".rstrip() for e in self.listing_failed]
-        lines += [f"  failed: {e['url']}: {e['reason']} {e['detail']}".rstrip() for e in self.failed]
+        kinds = self.failed_by_kind()
+        failed = f"{len(self.failed)} failed{reasons(self.failed)}"
+        if self.failed:
+            failed += f" [{kinds[TRANSIENT]} transient, {kinds[PERMANENT]} permanent]"
+        line = (
+            f"Run summary ({self.spider}, {self.finish_reason}, {self.duration:.0f}s): {counts}, "
+            f"{len(self.skipped)} skipped{reasons(self.skipped)}, {failed}, "
+            f"{len(self.listing_failed)} listing failure(s), {self.pages_read} listing page(s) read"
+        )
         if self.publish:
-            lines.append(f"  site repo: {self.publish['status']} {self.publish.get('commit', '')} {self.publish.get('detail', '')}".rstrip())
-        return "\n".join(lines)
+            line += f"; site repo {' '.join(filter(None, self.publish.values()))}"
+        return line
+
+    def stem(self) -> str:
+        return f"{self.spider}-{self.started.replace('-', '').replace(':', '').replace('+0000', 'Z')}"
 
     def save(self, folder: Path) -> tuple[Path, Path | None]:
-        """Write ``<spider>-<start time>.json`` (and ``….retry.txt`` when articles failed) atomically."""
-        stem = f"{self.spider}-{self.started.replace('-', '').replace(':', '').replace('+0000', 'Z')}"
+        """Write ``<spider>-<start time>.json`` (and ``….retry.txt`` when transient failures
+        can be retried) atomically, then point ``latest.json`` at it."""
+        stem = base = self.stem()
         n = 1
         while (folder / f"{stem}.json").exists():
             n += 1
-            stem = f"{stem.split('.')[0]}.{n}"
+            stem = f"{base}.{n}"
         retry = None
-        if self.failed:
+        urls = self.retry_urls()
+        if urls:
             retry = folder / f"{stem}.retry.txt"
-            header = f"# {len(self.retry_urls())} URL(s) that failed in the {self.spider} run of {self.started}\n"
-            write_atomic(retry, header + "".join(f"{url}\n" for url in self.retry_urls()))
+            header = f"# {len(urls)} URL(s) that failed (transiently) in the {self.spider} run of {self.started}\n"
+            write_atomic(retry, header + "".join(f"{url}\n" for url in urls))
         report = folder / f"{stem}.json"
         data = self.as_dict() | {"retry_file": str(retry) if retry else None}
-        write_atomic(report, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        write_atomic(report, json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+        latest = {"report": report.name, "retry_file": retry.name if retry else None, "spider": self.spider,
+                  "finished": self.finished, "exit_code": self.exit_code()}
+        write_atomic(folder / LATEST, json.dumps(latest, ensure_ascii=False, indent=2) + "\n")
         return report, retry
+
+
+def prune_reports(folder: Path, spider: str, keep: int, max_age_days: float, now: datetime | None = None) -> list[Path]:
+    """Remove ``spider``'s reports (and their retry files) beyond the newest ``keep`` or
+    started more than ``max_age_days`` ago (0 turns either limit off). The newest
+    report always stays: ``latest.json`` points at it. Returns the reports removed."""
+    found = []
+    for path in folder.glob(f"{spider}-*.json"):
+        match = REPORT_NAME.match(path.name)
+        if match and match["spider"] == spider:
+            started = datetime.strptime(match["stamp"], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+            found.append((started, int(match["n"] or 1), path))
+    found.sort(reverse=True)
+    cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=max_age_days)
+    removed = []
+    for index, (started, _, path) in enumerate(found):
+        if index == 0:
+            continue
+        if (keep and index >= keep) or (max_age_days and started < cutoff):
+            path.with_suffix(".retry.txt").unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def mask_url(value: str) -> str:
+    """``value`` with the user information of every URL in it masked (``https://***@host/…``)."""
+    return USERINFO.sub(rf"\1{MASK}@", value)
+
+
+def masked(name: str, value: Any) -> Any:
+    """A setting or argument value safe to write into a report: secrets by name, credentials in URLs."""
+    if SECRET_NAME.search(name):
+        return MASK
+    if isinstance(value, str):
+        return mask_url(value)
+    if isinstance(value, Mapping):
+        return {str(k): masked(str(k), v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (list, tuple)):
+        return [masked(name, v) for v in value]
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return str(value)
+
+
+def masked_all(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Every entry of ``values`` masked, in name order (the report's key order is deterministic)."""
+    return {name: masked(name, values[name]) for name in sorted(values)}

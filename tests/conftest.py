@@ -73,9 +73,8 @@ class CrawlResult:
     requests: list[str] = field(default_factory=list)  #: filled by tests that ask the server
 
     def stats(self) -> dict[str, int]:
-        """Integer stats from the final stats dump in the log."""
-        dump = self.log.rsplit("Dumping Scrapy stats:", 1)[-1]
-        return {key: int(value) for key, value in re.findall(r"'([^']+)': (\d+)[,}]?\n", dump)}
+        """Integer stats of the run, from its report (the log has them only at DEBUG)."""
+        return {key: value for key, value in self.report()["stats"].items() if isinstance(value, int)}
 
     def report(self) -> dict[str, Any]:
         """The JSON run report this run saved (its path is in the run's summary)."""

@@ -102,11 +102,12 @@ def test_the_rest_is_reported_never_dropped(mixed) -> None:
         ((saved / "notes.txt").as_uri(), "unsupported"),
         ("https://wallstreetcn.com/articles/3782700", "duplicate-url"),
     ])
-    assert sorted((f["url"], f["reason"]) for f in report["failed"]) == [
-        (DELETED, "deleted"),
-        ("https://wallstreetcn.com/articles/3782699", "api-error"),
-        ("https://wallstreetcn.com/articles/3782700", "http-500"),
+    assert sorted((f["url"], f["reason"], f["kind"]) for f in report["failed"]) == [
+        (DELETED, "deleted", "permanent"),
+        ("https://wallstreetcn.com/articles/3782699", "api-error", "permanent"),
+        ("https://wallstreetcn.com/articles/3782700", "http-500", "transient"),
     ]
+    assert report["failed_by_kind"] == {"permanent": 2, "transient": 1}
     assert "Skipped https://example.com/news/1: unsupported" in first.log
 
 
@@ -114,14 +115,12 @@ def test_retry_file_round_trips(mixed) -> None:
     second = mixed["second"]
     retry = Path(mixed["first_report"]["retry_file"]).read_text(encoding="utf-8").splitlines()
     assert retry[0].startswith("# ")
-    assert sorted(retry[1:]) == sorted([DELETED, "https://wallstreetcn.com/articles/3782699", "https://wallstreetcn.com/articles/3782700"])
-    assert sorted(second.requests) == sorted([DETAIL.format(3782699), DETAIL.format(3782700), urlsplit(DELETED).path])
+    # Only the transient failure (HTTP 500) is worth a retry: the deleted page and the API's error answer are permanent.
+    assert retry[1:] == ["https://wallstreetcn.com/articles/3782700"]
+    assert second.requests == [DETAIL.format(3782700)]
     assert [e["path"] for e in second.report()["new"]] == [f"{POSTS}/3782700.md"]
-    # 3782699 and the deleted page still fail upstream: the second retry file holds only them.
-    assert sorted(Path(second.report()["retry_file"]).read_text(encoding="utf-8").splitlines()[1:]) == [
-        DELETED, "https://wallstreetcn.com/articles/3782699"
-    ]
-    assert second.returncode == 3
+    assert second.report()["retry_file"] is None
+    assert second.returncode == 0, second.log
 
 
 def test_stored_articles_are_skipped_unless_forced(mixed, tmp_path: Path) -> None:

@@ -2,7 +2,9 @@
 
 The status is the one the run report computed (``pipelines.report``): 0 all
 written or deliberately skipped, 3 articles failed, 4 listing unreadable,
-5 site repo not updated; Scrapy's 1 (crash, bad argument) and 2 (usage) stay.
+5 site repo not updated, 6 another run holds the run lock (``crawler.runlock``);
+Scrapy's 1 (crash, bad argument) and 2 (usage) stay. Scrapy's start-up chatter is
+demoted before the crawler process logs it (``crawler.logs``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from scrapy.crawler import Crawler
 from scrapy.spiders import Spider
 
 from crawler.extensions import EXIT_CODE_STAT
+from crawler.logs import quiet_scrapy
 
 
 class Command(ScrapyCrawlCommand):
@@ -22,6 +25,10 @@ class Command(ScrapyCrawlCommand):
     def _create_crawler(self, spidercls: type[Spider] | str) -> Crawler:
         self.crawler = super()._create_crawler(spidercls)
         return self.crawler
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        quiet_scrapy()  # before the crawler process exists: it logs the first lines
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         super().run(args, opts)

@@ -13,6 +13,7 @@ has room, so a list of any length never sits in memory.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +64,7 @@ class BackfillSpider(WechatPages):
         self.listed: set[str] = set()
 
     async def start(self) -> AsyncIterator[Request]:
+        self.url_total = await asyncio.to_thread(self.count_listed, self.urls_file)
         async for line in self.listed_urls(self.urls_file):
             request = self.request_for(line)
             if request is None:

@@ -55,6 +55,10 @@ class ArticleSpider(scrapy.Spider):
     #: fetch stored articles again (to pick up upstream edits) instead of skipping them
     refresh: bool = False
     started: str  #: when the run began (``utc_now()``): "stored" means stored by an earlier run
+    #: the ``-a`` arguments as given, for the run report
+    given_arguments: dict[str, Any]
+    #: how many URLs a spider reading a list was given (progress lines show done/total), else None
+    url_total: int | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticleSpider:
@@ -63,6 +67,7 @@ class ArticleSpider(scrapy.Spider):
         if kwargs.get("site_repo"):  # settings freeze only after the spider exists
             crawler.settings.set("SITE_REPO", kwargs["site_repo"], priority="cmdline")
         spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.given_arguments = dict(kwargs)  # for the run report
         spider.store = StateStore(state_path(crawler))
         spider.started = utc_now()
         spider.hostguard = HostGuard(crawler)
@@ -175,6 +180,19 @@ class ArticleSpider(scrapy.Spider):
         self.log_not_attempted()
 
     # --- URL lists ---------------------------------------------------------------------------------
+
+    def count_listed(self, path: str) -> int | None:
+        """How many entries (URLs and bad lines: one outcome each) the list at ``path`` holds, read
+        once ahead of the run for the progress lines' total; None for stdin or a list refused."""
+        if path == inputs.STDIN:
+            return None
+        maxsize = self.settings.getint("URL_LIST_MAXSIZE")
+        try:
+            stream = inputs.open_url_list(path, maxsize)
+        except inputs.ListRefused:
+            return None
+        with stream:
+            return sum(1 for _ in inputs.read_url_list(stream, path, self.settings.getint("URL_LIST_MAX_LINE"), maxsize))
 
     async def listed_urls(self, path: str) -> AsyncIterator[str]:
         """The URLs and paths of the list at ``path`` (``-``: stdin), read a line at a time off the

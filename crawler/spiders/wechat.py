@@ -189,5 +189,7 @@ class WechatSpider(WechatPages):
                 yield as_url(entry)
 
     async def start(self) -> AsyncIterator[Request]:
+        listed = await asyncio.to_thread(self.count_listed, self.urls_file) if self.urls_file else 0
+        self.url_total = None if listed is None else sum(1 for _ in split_urls(self.urls)) + listed
         async for request in self.page_requests(self.given_urls()):
             yield request
