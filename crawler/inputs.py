@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import stat
 import sys
 import zlib
@@ -28,6 +29,7 @@ from urllib.parse import urlsplit
 from scrapy import Request
 from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response
 from scrapy.responsetypes import responsetypes
 from scrapy.settings import BaseSettings
@@ -51,6 +53,7 @@ LIST_TOO_LARGE = "list-too-large"
 STDIN = "-"
 #: Schemes a list line may name; a line without one is a local path.
 LIST_SCHEMES = ("http", "https", "file")
+_OVER_MAXSIZE = re.compile(r"larger than download max size|exceeded DOWNLOAD_MAXSIZE")
 
 
 class ListRefused(ValueError):
@@ -225,6 +228,13 @@ def gunzip(data: bytes, limit: int) -> bytes:
         if data[:2] != GZIP_MAGIC:
             raise SavedPageError(BAD_GZIP, "trailing garbage after the gzip data")
     return bytes(out)
+
+
+def over_download_maxsize(exc: BaseException) -> bool:
+    """Whether Scrapy itself refused a body over ``DOWNLOAD_MAXSIZE`` (the download handler, or the
+    decompression of a ``Content-Encoding: gzip`` body): the same bound, so the same ``too-large``.
+    Scrapy says so only in the message, which tests/test_saved_pages.py pins."""
+    return isinstance(exc, (DownloadCancelledError, IgnoreRequest)) and bool(_OVER_MAXSIZE.search(str(exc)))
 
 
 def _utf8_or_gb18030(data: bytes) -> str:

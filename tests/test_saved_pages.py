@@ -125,15 +125,18 @@ def wechat_crawl(tmp_path_factory: pytest.TempPathFactory) -> tuple[CrawlResult,
     """Served without Content-Encoding (as octet-stream): a bomb, corrupt gzip, a gzipped GBK page;
     given as saved files: /dev/zero, a folder, a gzipped GBK page."""
     tmp = tmp_path_factory.mktemp("saved")
-    served = {
-        "https://mp.weixin.qq.com/s/served_bomb_x": bomb(),
-        "https://mp.weixin.qq.com/s/served_bad_gzip_x": gzip.compress(b"<html>" * 1000, mtime=0)[:-20] + b"\x00" * 20,
-        "https://mp.weixin.qq.com/s/served_gbk_page_x": gzip.compress(gbk_page("gbkServedPage01"), mtime=0),
+    served = {  # URL → (file the replay server sends, its content); .bin: no Content-Encoding, .gz: gzip encoded
+        "https://mp.weixin.qq.com/s/served_bomb_x": ("bomb.bin", bomb()),
+        "https://mp.weixin.qq.com/s/served_bad_gzip_x": ("bad.bin", gzip.compress(b"<html>" * 1000, mtime=0)[:-20] + b"\x00" * 20),
+        "https://mp.weixin.qq.com/s/served_gbk_page_x": ("gbk.bin", gzip.compress(gbk_page("gbkServedPage01"), mtime=0)),
+        # over DOWNLOAD_MAXSIZE: refused by Scrapy itself, by Content-Length or while decompressing
+        "https://mp.weixin.qq.com/s/served_huge_page_x": ("huge.bin", b"<p>x</p>" * (MIB + 1)),
+        "https://mp.weixin.qq.com/s/served_encoded_bomb_x": ("encoded-bomb.html.gz", bomb()),
     }
     routes = []
-    for n, (url, body) in enumerate(served.items()):
-        (tmp / f"{n}.bin").write_bytes(body)
-        routes.append(wechat_route(url, tmp / f"{n}.bin"))
+    for url, (name, body) in served.items():
+        (tmp / name).write_bytes(body)
+        routes.append(wechat_route(url, tmp / name))
     (tmp / "gbk.html.gz").write_bytes(gzip.compress(gbk_page(), mtime=0))
     (tmp / "folder").mkdir()
     files = {"zero": "file:///dev/zero", "folder": (tmp / "folder").as_uri(), "gbk": (tmp / "gbk.html.gz").as_uri()}
@@ -149,6 +152,16 @@ def test_bomb_and_bad_gzip_bodies_fail_named(wechat_crawl: tuple[CrawlResult, di
     failed = {entry["url"]: entry["reason"] for entry in result.report()["failed"]}
     assert failed["https://mp.weixin.qq.com/s/served_bomb_x"] == "too-large"
     assert failed["https://mp.weixin.qq.com/s/served_bad_gzip_x"] == "bad-gzip"
+
+
+def test_bodies_over_download_maxsize_fail_too_large(wechat_crawl: tuple[CrawlResult, dict[str, str]]) -> None:
+    """Scrapy's own DOWNLOAD_MAXSIZE refusals (its messages are how we know) are named like ours."""
+    result, _ = wechat_crawl
+    failed = {entry["url"]: entry for entry in result.report()["failed"]}
+    assert failed["https://mp.weixin.qq.com/s/served_huge_page_x"]["reason"] == "too-large"
+    assert failed["https://mp.weixin.qq.com/s/served_encoded_bomb_x"]["reason"] == "too-large"
+    assert "DOWNLOAD_MAXSIZE" in failed["https://mp.weixin.qq.com/s/served_encoded_bomb_x"]["detail"]
+    assert result.stats()["article/failed/too-large"] == 3  # with the bomb served without Content-Encoding
 
 
 def test_non_files_fail_not_a_file(wechat_crawl: tuple[CrawlResult, dict[str, str]]) -> None:

@@ -122,6 +122,8 @@ class ArticleSpider(scrapy.Spider):
         detail = failure.getErrorMessage()
         if isinstance(failure.value, (SourceError, DisallowedURL)):  # refused or unreadable, already named
             reason, detail = failure.value.reason, failure.value.detail
+        elif inputs.over_download_maxsize(failure.value):
+            reason = inputs.TOO_LARGE
         elif response is not None:
             reason = f"http-{response.status}"
         else:
