@@ -305,8 +305,9 @@ def publish(config: PublishConfig, changes: Sequence[Change], paths: Sequence[st
     if not wanted:
         return PublishResult("nothing")
     git = Git(config.repo, config.author)
-    if git.run("rev-parse", "--is-inside-work-tree", check=False).stdout.strip() != "true":
-        raise PublishError("not-a-repo", f"{config.repo} is not a git checkout")
+    if git.run("rev-parse", "--show-prefix", check=False).stdout.strip() != "" or git.run(
+            "rev-parse", "--is-inside-work-tree", check=False).stdout.strip() != "true":
+        raise PublishError("not-a-repo", f"{config.repo} is not the top folder of a git checkout")
     clear_stale_lock(git, config.stale_lock)
     with index_lock(git):
         ref = checked_out_branch(git)

@@ -503,3 +503,15 @@ def test_owners_unpushed_commits_are_not_pushed_with_ours(repos) -> None:
     assert git(site, "rev-parse", "HEAD~1") == owners_commit and committed_paths(site, "HEAD") == ["content/posts/x.md"]
     assert git(site, "status", "--porcelain") == ""
     assert publish(PublishConfig(repo=site, paths=("content/posts",)), [], ["content/posts/x.md"]).status == "nothing"
+
+
+def test_a_site_repo_that_is_no_checkout_or_only_part_of_one_is_refused(repos, tmp_path: Path) -> None:
+    """Paths are relative to the checkout's top: a subfolder would commit them in the wrong place."""
+    (repos["site"] / "sub" / "content").mkdir(parents=True)
+    (tmp_path / "plain" / "content").mkdir(parents=True)
+    for repo in (repos["site"] / "sub", tmp_path / "plain"):
+        (repo / "content" / "x.md").write_text("x\n", encoding="utf-8")
+        with pytest.raises(PublishError) as raised:
+            publish(PublishConfig(repo=repo), [], ["content/x.md"])
+        assert raised.value.reason == "not-a-repo"
+    assert git(repos["remote"], "rev-list", "--count", "main") == "1"
