@@ -34,6 +34,8 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 #: What browsers and Markdown ignore inside a URL's scheme: whitespace, controls, invisible
 #: characters, and backslashes (Markdown's escapes: ``javascript\:`` reads ``javascript:``).
 _IGNORED_IN_URL = re.compile(r"[\x00-\x20\x7f-\xa0\u00ad\u115f\u1160\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\\]")
+#: A URL scheme that runs or reads something, as text (alt texts and titles should not name one).
+_SCRIPT_SCHEME = re.compile(r"(?:java|vb)script:|data:text/|file:/", re.IGNORECASE)
 #: Characters an alt text or title shows but that could make markup there.
 _ATTRIBUTE_ACTIVE = str.maketrans({char: escape.protected(char) for char in "<>&`{"})
 
@@ -79,7 +81,10 @@ def destination(url: str, relative: bool = True) -> str | None:
 
 def _attribute_text(value: str, quote: bool) -> str:
     """An alt text or title on one line, its markup-active characters left for ``escape.restore``
-    (a title's double quotes, which would end it, as single quotes)."""
+    (a title's double quotes, which would end it, as single quotes). One naming a script URL
+    describes nothing: it is an attack (or noise) and is emptied."""
+    if _SCRIPT_SCHEME.search(_IGNORED_IN_URL.sub("", unescape(value))):
+        return ""
     value = " ".join(value.split()).translate(_ATTRIBUTE_ACTIVE)
     return value.replace('"', "'") if quote else value
 

@@ -14,6 +14,7 @@ import re
 import unicodedata
 
 from bs4 import BeautifulSoup, NavigableString
+from bs4.element import PreformattedString
 
 from pipelines import shortcodes
 
@@ -33,7 +34,8 @@ def protect(soup: BeautifulSoup) -> None:
     for br in soup.find_all("br"):
         br.replace_with(NavigableString(" " if br.find_parent(["td", "th"]) else BREAK))
     for text in soup.find_all(string=True):
-        if type(text) is NavigableString and not any(p.name in _SKIP_PARENTS for p in text.parents):
+        # Any text html2text writes (ruby text too, a NavigableString subclass), not comments or doctypes.
+        if not isinstance(text, PreformattedString) and not any(p.name in _SKIP_PARENTS for p in text.parents):
             protected = str(text).translate(_PROTECT)
             if protected != text:
                 text.replace_with(NavigableString(protected))
@@ -53,6 +55,8 @@ def _restore_line(line: str) -> str:
     plain = "".join(_FROM_PRIVATE.get(c, c) for c in line)
     start = _LINE_PREFIX.match(line).end()  # type: ignore[union-attr]  # on `line`: text markers are still private
     brackets = "](" in plain or "][" in plain or "]:" in plain
+    # Hugo's Goldmark reads a heading's trailing ``{…}`` as HTML attributes (style=…, class=…).
+    heading = re.match(r"#{1,6}(?:[ \t]|$)", line[start:]) is not None
     out: list[str] = []
     for i, code in enumerate(line):
         char = _FROM_PRIVATE.get(code)
@@ -85,8 +89,8 @@ def _restore_line(line: str) -> str:
             escape = after == "["
         elif char == "~":  # strikethrough takes two
             escape = "~" in (before, after) or at_start
-        elif char == "{":  # a Hugo shortcode opening: ``{\{<`` reads as ``{{<`` but Hugo runs nothing
-            escape = shortcodes.opens_shortcode(plain, i)
+        elif char == "{":  # a shortcode opening (``{\{<`` reads as ``{{<``, Hugo runs nothing), heading attributes
+            escape = heading or shortcodes.opens_shortcode(plain, i)
         elif char in "-+=":  # list bullets, thematic breaks, setext underlines
             rest = plain[start:].strip()
             escape = at_start and (_is_space(after) or set(rest) <= {char, " "})

@@ -41,6 +41,7 @@ BODIES: dict[str, str] = {
     "shortcode-in-code-block": "<pre><code>{{< youtube abc >}}\n{{% x %}}</code></pre>",
     "shortcode-in-inline-code": "<p><code>{{<x>}}</code> 和 <code>{{% y %}}</code></p>",
     "shortcode-in-heading": "<h2>{{< youtube abc >}}</h2>",
+    "heading-attributes": '<h2>标题 {style="position:fixed" .x #y onclick="alert(1)"}</h2><ul><li><h3>h {.z}</h3></li></ul>',
     "shortcode-in-list": "<ul><li>{{% param x %}}</li><li><code>{{< y >}}</code></li></ul>",
     "shortcode-in-quote": "<blockquote><p>{{< youtube abc >}}</p></blockquote>",
     "shortcode-in-table": "<table><tr><th>{{< a >}}</th><th>b</th></tr><tr><td><code>{{% c %}}</code></td><td>d</td></tr></table>",
@@ -58,6 +59,7 @@ BODIES: dict[str, str] = {
     "html-autolink-text": "<p>&lt;https://example.org&gt; &lt;javascript:alert(1)&gt; &lt;a@b.c&gt;</p>",
     "script-element": "<script>alert(1)</script><p>可见</p><style>p{}</style>",
     "iframe-element": '<iframe src="javascript:alert(1)"></iframe><video src="data:text/html,x"></video><p>x</p>',
+    "ruby-text": "<p><ruby>字<rp>(&lt;script&gt;</rp><rt>&lt;b&gt;zi</rt><rp>)</rp></ruby></p>",
     "entity-text": "<p>&amp;lt;script&amp;gt; &amp;#60;b&amp;#62; &amp;amp;</p>",
     "svg-onload": '<p>x<svg onload="alert(1)"><script>alert(2)</script></svg></p>',
     "object-embed": '<p>x</p><object data="javascript:alert(1)"></object><embed src="javascript:alert(1)">',
@@ -244,6 +246,12 @@ def test_summary_divider_is_text() -> None:
     assert "<!--more-->" not in content("more-divider-code")
 
 
+def test_heading_attributes_are_text() -> None:
+    """Hugo's Goldmark would read a heading's trailing ``{…}`` as attributes (``style`` included)."""
+    md = content("heading-attributes")
+    assert md.startswith('## 标题 \\{style="position:fixed" .x #y onclick="alert(1)"}\n\n* ### h \\{.z}')
+
+
 def test_html_in_text_is_shown_as_text() -> None:
     assert "<script>alert(1)</script> <img src=x onerror=alert(1)>" in shown(content("html-as-text"))
 
@@ -264,6 +272,8 @@ def test_titles_and_alts_stay_inside_their_link() -> None:
     image = BeautifulSoup(MarkdownIt("commonmark").render(content("image-alt-blank-line")), "lxml").find("img")
     assert image["src"] == "https://example.org/i.png"
     assert image["alt"] == "a <div>b</div> `c"
+    for name in ("link-title-breakout", "image-alt-breakout"):  # naming a script URL: emptied
+        assert "javascript" not in content(name), name
 
 
 def test_fences_cannot_be_broken_out_of() -> None:
@@ -317,6 +327,25 @@ def test_invalid_front_matter_is_a_named_failure() -> None:
     with pytest.raises(RenderError) as error:
         render(article(source="wall\ud800"), CONFIG)
     assert error.value.reason == "front-matter"
+
+
+#: Every element a body may hold (hand-made list), wrapped around hostile text and code: the
+#: converter's handling of each (ruby text is a NavigableString subclass, for one) keeps it text.
+ELEMENTS = ("a abbr address article aside b bdi bdo big blockquote button caption center cite code dd del details dfn dialog "
+            "div dl dt em figcaption figure font footer h1 h2 h3 h4 h5 h6 header i ins kbd label legend li main mark menu "
+            "nav ol p picture pre q rp rt ruby s samp section small span strike strong sub summary sup table td th tr tt u "
+            "ul var xmp listing plaintext noembed noframes textarea title").split()
+
+
+@pytest.mark.parametrize("element", ELEMENTS)
+def test_any_element_around_hostile_text(element: str) -> None:
+    for html in (f"<p>a<{element}>b &lt;x&gt; {{{{% c %}}}}</{element}>d</p>",
+                 f"<{element}><p>&lt;script&gt;</p><{element}>&lt;!--more--&gt;</{element}></{element}>",
+                 f"<ul><li><{element}>x<pre><code>&lt;b&gt;\n```\n</code></pre></{element}></li></ul>"):
+        try:
+            check(render(article(body_html=html), CONFIG))
+        except RenderError as error:
+            assert "empty body" in str(error)
 
 
 # --- properties -------------------------------------------------------------------------------

@@ -84,7 +84,7 @@ HOSTILE_CASES = {
                           "<p><code>{{< x >}}</code> 摘要&lt;!--more--&gt;正文</p>",
     "hostile-html": '<p>&lt;script&gt;alert(1)&lt;/script&gt;<a href="javascript:alert(1)">点</a></p>'
                     "<blockquote><pre><code>&lt;script&gt;alert(2)&lt;/script&gt;\n```\n</code></pre></blockquote>"
-                    '<p data-md="<script>alert(3)</script>">伪</p>',
+                    '<p data-md="<script>alert(3)</script>">伪</p><h2>标题 {style="color:red" .x}</h2>',
 }
 
 
@@ -330,3 +330,5 @@ def test_hostile_pages_run_nothing(build: Build) -> None:  # hand-made pages
     page = content(build.handmade("hostile-html"))
     assert page.select_one("blockquote pre").get_text() == "<script>alert(2)</script>\n```\n"
     assert "<script>alert(1)</script>点" in page.get_text() and "伪" in page.get_text()
+    heading = page.find("h2")  # Goldmark's heading attributes stay text
+    assert not heading.has_attr("style") and not heading.has_attr("class") and typographic(heading.get_text()) == typographic('标题 {style="color:red" .x}')
