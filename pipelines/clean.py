@@ -15,6 +15,7 @@ from bs4 import BeautifulSoup, Comment, Tag
 from bs4.formatter import HTMLFormatter
 
 from pipelines import escape, literal
+from pipelines.article import repair_text
 
 #: Elements whose content is never article text.
 DROP_TAGS = ("script", "style", "noscript", "template", "svg", "canvas", "form", "input", "button", "select", "textarea", "link", "meta")
@@ -85,7 +86,7 @@ def _attribute_text(value: str, quote: bool) -> str:
     describes nothing: it is an attack (or noise) and is emptied."""
     if _SCRIPT_SCHEME.search(_IGNORED_IN_URL.sub("", unescape(value))):
         return ""
-    value = " ".join(value.split()).translate(_ATTRIBUTE_ACTIVE)
+    value = " ".join(escape.unforgeable(repair_text(value)).split()).translate(_ATTRIBUTE_ACTIVE)
     return value.replace('"', "'") if quote else value
 
 
@@ -138,6 +139,10 @@ def serialize(soup: BeautifulSoup | Tag) -> str:
 def clean(soup: BeautifulSoup, rewrite_image: Callable[[str], str] = lambda url: url) -> BeautifulSoup:
     """Strip non-content elements and styling, and rewrite image URLs in place."""
     literal.strip_forged(soup)  # only our own cleaners hand over literal Markdown
+    for text in soup.find_all(string=True):  # character references decode to anything: repair what they gave
+        repaired = escape.unforgeable(repair_text(str(text)))
+        if repaired != text:
+            text.replace_with(type(text)(repaired))
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
         comment.extract()
     for tag in soup.find_all(DROP_TAGS):

@@ -23,6 +23,8 @@ _ACTIVE = "\\`*_[]<>#&~-+.)=!{"
 _TO_PRIVATE = {char: chr(0x10FF00 + i) for i, char in enumerate(_ACTIVE)}
 _FROM_PRIVATE = {code: char for char, code in _TO_PRIVATE.items()}
 BREAK = chr(0x10FFF0)
+#: The code points this module uses for its own marks; found in article text they are forgeries.
+_OWN_MARKS = re.compile("[\U0010ff00-\U0010ffff]")
 _PROTECT = str.maketrans(_TO_PRIVATE)
 #: Where a line's text begins: after indentation, quote markers and a list marker.
 _LINE_PREFIX = re.compile(r"^(?:[ \t]*>[ \t]?)*(?:[ \t]*(?:[*+-]|\d{1,9}[.)])[ \t]+)?[ \t]*")
@@ -113,6 +115,12 @@ def restore(markdown: str) -> str:
 def plain(char: str) -> str:
     """What a character protected by :func:`protect` reads as once restored."""
     return _FROM_PRIVATE.get(char, char)
+
+
+def unforgeable(text: str) -> str:
+    """``text`` without the code points :func:`protect` uses as marks (each becomes U+FFFD): left in,
+    :func:`restore` would turn them into markup characters, even inside code spans."""
+    return _OWN_MARKS.sub("\ufffd", text)
 
 
 def protected(text: str) -> str:

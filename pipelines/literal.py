@@ -21,6 +21,9 @@ import secrets
 
 from bs4 import BeautifulSoup, Tag
 
+from pipelines.article import repair_text
+from pipelines.escape import unforgeable
+
 ATTRIBUTE = "data-md"
 SIGNATURE = "data-md-sig"
 _SECRET = secrets.token_bytes(32)
@@ -75,7 +78,7 @@ def math(latex: str, block: bool) -> str:
     Inline, line breaks become spaces (a blank line would end the paragraph). As a block,
     blank lines are dropped and a line that would start a Markdown block is escaped.
     """
-    latex = _escape_latex(latex.replace("\r\n", "\n").replace("\r", "\n").strip())
+    latex = _escape_latex(unforgeable(repair_text(latex)).strip())
     if not block:
         return "$" + _LINE_BREAK.sub(" ", latex) + "$"
     lines = [_ORDERED_START.sub(r"\1\\\2", _BLOCK_START.sub(r"\1\\\2", line)) for line in latex.split("\n") if line.strip()]

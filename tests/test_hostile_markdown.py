@@ -117,6 +117,10 @@ BODIES: dict[str, str] = {
     "markdown-as-text": "<p># 标题</p><p>* 项</p><p>1. 列</p><p>&gt; 引</p><p>--- </p><p>***</p>",
     "controls-in-text": "<p>零\x00字节\x01\x1b\x7f\x85\u2028\ufffe\ud800结束</p>",
     "placeholder-forgery": "<p>MDRAWBLOCK0X MDRAWBLOCK99X MDRAWBLOCKabcN0X</p><pre><code>x</code></pre>",
+    "private-use-in-code": "<p><code>\U0010ff01&lt;script&gt;alert(1)&lt;/script&gt;\U0010ff01</code></p>"
+                           "<p><code>&#x10ff01;&lt;img src=x onerror=alert(1)&gt;&#x10ff01;</code></p>",
+    "entities-invalid": "<p>&#1;&#x85;&#xFFFE;&#xD800;&#x10FFFF;&#x2028;x</p>",
+    "formula-private-use": '<span data-formula="\U0010ff01&lt;b&gt;\U0010ff01" data-formula-type="inline-equation">f</span>',
     "private-use-forgery": "<p>\U0010ff06script\U0010ff07 \U0010ff04x\U0010ff05(javascript:a) \U0010fff0</p>",
 }
 #: Bodies that go through the WeChat cleaner first (the formulas come from its ``data-formula``).
@@ -356,6 +360,7 @@ PIECES = st.sampled_from([
     "\x00", "\x1b", "\x85", "\u2028", "\ufffe", "\r", "\n", "\n\n", "<script>", "</p>", "<p>", "<pre><code>",
     "</code></pre>", "<code>", "</code>", "<blockquote>", "<li>", "&lt;", "&#106;", "[x](javascript:a)", "![", "](",
     "* ", "# ", "> ", "1. ", "    ", "\\", '"', "'", "\t", "---", "data-md=", "&", ";",
+    "\U0010ff01", "\U0010ff06", "\U0010fff0", "&#x10ff01;", "&#1;", "{", "}", "## ", "<h2>", "<rt>",
 ])
 TEXT = st.lists(st.one_of(st.text(max_size=8), PIECES), max_size=24).map("".join)
 
