@@ -23,11 +23,12 @@ from scrapy import Request, signals
 from scrapy.http import Response
 from w3lib.url import file_uri_to_path
 
+from crawler.arguments import REFRESH, URLS_FILE_ACCEPTED, Argument, text
 from crawler.inputs import SavedPageError, as_url, decode_saved, read_saved, saved_page_limit
 from crawler.sources import wallstreetcn, wechat
 from crawler.sources.wechat_url import article_identity
 from crawler.spiders import wallstreetcn as wallstreetcn_spider
-from crawler.spiders.base import flag
+from crawler.spiders.base import ArticleSpider
 from crawler.spiders.wechat import WechatPages
 from pipelines.article import Article
 
@@ -53,13 +54,17 @@ def saved_text(uri: str, limit: int) -> str:
 
 class BackfillSpider(WechatPages):
     name = "backfill"
+    arguments = (
+        *ArticleSpider.arguments,
+        Argument("urls_file", text, URLS_FILE_ACCEPTED),
+        REFRESH,
+    )
+    required_arguments = (("urls_file",),)
 
-    def __init__(self, urls_file: str = "", refresh: str = "", force: str = "", **kwargs: Any):
+    def __init__(self, urls_file: str = "-", refresh: bool = False, **kwargs: Any):
         super().__init__(**kwargs)
-        if not urls_file:
-            raise ValueError("backfill needs -a urls_file=FILE (one URL per line; - for stdin)")
         self.urls_file = urls_file
-        self.refresh = flag(refresh) or flag(force)
+        self.refresh = refresh
         #: article keys of the URLs read so far: a repeated article is reported, not fetched twice
         self.listed: set[str] = set()
 

@@ -1,5 +1,6 @@
 """What every article spider shares: outcome recording, the state of what was written (and
-skipping it), hosts given up on, URL lists, the site repo argument and the offline demo switch."""
+skipping it), hosts given up on, URL lists, typed arguments (``crawler.arguments``), the site
+repo argument and the offline demo switch."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler import inputs, outcomes
+from crawler.arguments import SITE_REPO, Argument, parse_arguments
 from crawler.hostguard import NOT_ATTEMPTED, HostBackedOff, HostGuard
 from crawler.outbound import DisallowedURL, list_setting
 from crawler.replay import ReplayServer
@@ -29,11 +31,6 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEMO_ROUTES = PROJECT_ROOT / "demo"
 
 
-def flag(value: Any) -> bool:
-    """A ``-a name=value`` switch: 1/true/yes/on are true."""
-    return str(value).strip().lower() in {"1", "true", "yes", "on"}
-
-
 class ArticleSpider(scrapy.Spider):
     """Base for source spiders.
 
@@ -41,6 +38,9 @@ class ArticleSpider(scrapy.Spider):
     (``demo/<spider name>.json``) for the length of the crawl, so the spider runs
     offline; subclasses point their source at ``self.demo_url``.
     ``-a site_repo=PATH`` is the ``SITE_REPO`` setting for this run.
+    ``arguments`` lists the ``-a`` arguments a spider takes (``crawler.arguments``; anything
+    else is refused) and ``required_arguments`` groups of which one must be given; the
+    spider's ``__init__`` receives them typed.
     ``self.store`` is the store of articles already written (read here, written by the pipelines);
     not ``state``, which Scrapy gives spiders for JOBDIR pause/resume. Stored articles are
     skipped (``stored``) unless ``self.refresh`` (the spiders' ``refresh`` switch).
@@ -48,6 +48,8 @@ class ArticleSpider(scrapy.Spider):
     for them are reported ``not-attempted`` and listed again when the run ends.
     """
 
+    arguments: tuple[Argument, ...] = (SITE_REPO,)
+    required_arguments: tuple[tuple[str, ...], ...] = ()
     demo_server: ReplayServer | None = None
     store: StateStore
     hostguard: HostGuard
@@ -62,6 +64,7 @@ class ArticleSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticleSpider:
+        kwargs = parse_arguments(cls, kwargs)
         if kwargs.get("urls_file"):  # a refused list ends the run before anything starts
             inputs.check_url_list(kwargs["urls_file"], crawler.settings.getint("URL_LIST_MAXSIZE"))
         if kwargs.get("site_repo"):  # settings freeze only after the spider exists
@@ -73,7 +76,7 @@ class ArticleSpider(scrapy.Spider):
         spider.hostguard = HostGuard(crawler)
         spider.not_attempted = []
         crawler.signals.connect(spider.close_state, signal=signals.spider_closed)
-        if flag(kwargs.get("demo", "")):
+        if kwargs.get("demo"):
             # the replay server listens on 127.0.0.1, which crawler.outbound refuses unless allowed
             networks = list_setting(crawler.settings, "ALLOWED_PRIVATE_NETWORKS")
             crawler.settings.set("ALLOWED_PRIVATE_NETWORKS", [*networks, "127.0.0.1/32"], priority="cmdline")

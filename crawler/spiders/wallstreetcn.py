@@ -10,6 +10,7 @@ as far as it needs to; with no completed run yet, ``pages`` is the only bound.
 ``-a refresh=1`` re-fetches stored articles too, so upstream edits are picked up.
 An article that failed transiently (network, 5xx) holds the mark below its listing
 time, so the next run reaches it again; written ones are then skipped as stored.
+``since`` without ``pages`` reads as many pages as it takes; without either, one page.
 """
 
 from __future__ import annotations
@@ -24,20 +25,11 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from crawler import outcomes
+from crawler.arguments import DEMO, REFRESH, Argument, local_time, positive_int
 from crawler.sources import SourceError
 from crawler.sources import wallstreetcn as source
-from crawler.spiders.base import ArticleSpider, flag
+from crawler.spiders.base import ArticleSpider
 from pipelines.article import Article
-
-
-def parse_since(value: str, timezone: str) -> int:
-    """``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM`` in the site's zone, as unix seconds."""
-    for fmt in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
-        try:
-            return int(datetime.strptime(value, fmt).replace(tzinfo=ZoneInfo(timezone)).timestamp())
-        except ValueError:
-            continue
-    raise ValueError(f"since={value!r} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM")
 
 
 def detail_request(api_base: str, article_id: str, **kwargs: Any) -> Request:
@@ -57,14 +49,20 @@ def parse_detail(response: Response) -> Article:
 
 class WallstreetcnSpider(ArticleSpider):
     name = source.SOURCE
+    arguments = (
+        *ArticleSpider.arguments,
+        DEMO,
+        Argument("pages", positive_int, "a whole number ≥ 1 (default 1; no limit with since)"),
+        Argument("since", local_time, "YYYY-MM-DD or YYYY-MM-DDTHH:MM, read in TIMEZONE"),
+        REFRESH,
+    )
 
-    def __init__(self, pages: str | int = 1, since: str = "", refresh: str = "", **kwargs: Any):
+    def __init__(self, pages: int | None = None, since: datetime | None = None, refresh: bool = False, **kwargs: Any):
         super().__init__(**kwargs)
-        self.pages = int(pages)
-        if self.pages < 1:
-            raise ValueError(f"pages={pages!r} must be at least 1")
+        #: listing pages to read at most; None (since without pages): until since is reached
+        self.pages = pages if pages is not None else None if since is not None else 1
         self.since_arg = since
-        self.refresh = flag(refresh)
+        self.refresh = refresh
         self.seen: set[str] = set()
         #: display time of the newest item this run listed (becomes the listing mark if it finishes)
         self.newest_listed: int | None = None
@@ -85,7 +83,8 @@ class WallstreetcnSpider(ArticleSpider):
         return self.demo_url or self.settings.get("WALLSTREETCN_API_BASE")
 
     async def start(self) -> AsyncIterator[Request]:
-        self.since = parse_since(self.since_arg, self.settings.get("TIMEZONE")) if self.since_arg else None
+        zone = ZoneInfo(self.settings.get("TIMEZONE"))
+        self.since = int(self.since_arg.replace(tzinfo=zone).timestamp()) if self.since_arg else None
         self.overlap = self.settings.getint("LISTING_OVERLAP")
         self.mark = None if self.refresh else self.store.listing_mark(source.SOURCE)
         yield self.listing_request()
@@ -154,7 +153,7 @@ class WallstreetcnSpider(ArticleSpider):
         oldest = min((shown for _, shown, _ in entries), default=None)
         past_overlap = self.mark is not None and oldest is not None and oldest < self.mark - self.overlap
         self.reached_mark = self.reached_mark or past_overlap
-        if cursor and page < self.pages and not reached_since and not past_overlap:
+        if cursor and (self.pages is None or page < self.pages) and not reached_since and not past_overlap:
             yield self.listing_request(cursor, page + 1)
         else:
             why = ("last completed run's listing reached" if past_overlap else "since reached" if reached_since

@@ -19,12 +19,13 @@ from scrapy import Request
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from crawler.arguments import DEMO, REFRESH, URLS_FILE_ACCEPTED, Argument, comma_list, text
 from crawler.inputs import GZIP_MAGIC, ListFailure, as_url, decode_saved, saved_page_limit, split_urls
 from crawler.outbound import DISALLOWED_URL, check_url, list_setting
 from crawler.sources import SourceError
 from crawler.sources import wechat as source
 from crawler.sources.wechat_url import article_identity, is_wechat_url
-from crawler.spiders.base import ArticleSpider, flag
+from crawler.spiders.base import ArticleSpider
 from pipelines.article import Article
 
 #: Shares followed before giving up (a share of a share is not followed).
@@ -168,14 +169,22 @@ class WechatPages(ArticleSpider):
 
 class WechatSpider(WechatPages):
     name = source.SOURCE
+    arguments = (
+        *ArticleSpider.arguments,
+        DEMO,
+        Argument("urls", comma_list, "WeChat article links or saved pages, comma-separated"),
+        Argument("urls_file", text, URLS_FILE_ACCEPTED),
+        REFRESH,
+    )
+    required_arguments = (("urls", "urls_file"),)
 
-    def __init__(self, urls: str = "", urls_file: str = "", refresh: str = "", **kwargs: Any):
+    def __init__(self, urls: str = "", urls_file: str = "", refresh: bool = False, **kwargs: Any):
         super().__init__(**kwargs)
         if not urls.strip(" ,") and not urls_file:
             raise ValueError("give the articles with -a urls=URL[,URL…] or -a urls_file=FILE")
         self.urls = urls
         self.urls_file = urls_file
-        self.refresh = flag(refresh)
+        self.refresh = refresh
 
     async def given_urls(self) -> AsyncIterator[str]:
         """The ``-a urls=`` items, then the ``-a urls_file=`` lines, as URLs (paths made ``file://``)."""
