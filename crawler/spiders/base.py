@@ -86,6 +86,11 @@ class ArticleSpider(scrapy.Spider):
             crawler.signals.connect(spider.stop_demo, signal=signals.spider_closed)
         return spider
 
+    def job_state(self) -> dict[str, Any] | None:
+        """Scrapy's ``spider.state`` when the run has a ``JOBDIR`` (saved when the spider closes,
+        loaded again when the job resumes, from ``spider_opened`` on), else None."""
+        return getattr(self, "state", None)
+
     @property
     def demo_url(self) -> str | None:
         return self.demo_server.url if self.demo_server else None

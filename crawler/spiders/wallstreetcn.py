@@ -87,6 +87,14 @@ class WallstreetcnSpider(ArticleSpider):
         self.since = int(self.since_arg.replace(tzinfo=zone).timestamp()) if self.since_arg else None
         self.overlap = self.settings.getint("LISTING_OVERLAP")
         self.mark = None if self.refresh else self.store.listing_mark(source.SOURCE)
+        job = self.job_state()
+        if job is not None:  # JOBDIR: what a paused run of this job listed and requested carries over
+            self.seen = job.setdefault("seen", self.seen)
+            self.requested = job.setdefault("requested", self.requested)
+            if job.get("listing_started"):
+                self.logger.info("Resuming the paused run: its listing and article requests come from the job's queue")
+                return
+            job["listing_started"] = True
         yield self.listing_request()
 
     def listing_request(self, cursor: str = "", page: int = 1) -> Request:
