@@ -340,7 +340,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CONCURRENT_REQUESTS", at_least(1), "a whole number ≥ 1"),
     Setting("CONCURRENT_REQUESTS_PER_DOMAIN", at_least(1), "a whole number ≥ 1"),
     Setting("DOWNLOAD_DELAY", seconds, "a number of seconds ≥ 0"),
-    Setting("RANDOMIZE_DOWNLOAD_DELAY", boolean, BOOLEAN_ACCEPTED),
+    Setting("DOWNLOAD_DELAY_JITTER", seconds, "a fraction ≥ 0 of DOWNLOAD_DELAY, such as 0.5"),
     Setting("AUTOTHROTTLE_ENABLED", boolean, BOOLEAN_ACCEPTED),
     Setting("AUTOTHROTTLE_START_DELAY", seconds, "a number of seconds ≥ 0"),
     Setting("AUTOTHROTTLE_MAX_DELAY", seconds, "a number of seconds ≥ 0"),
@@ -401,7 +401,8 @@ def check_settings(settings: Settings) -> None:
             parsed = spec.parse(value)
         except ValueError as exc:
             raise refused("setting", spec.name, value, str(exc), spec.accepted) from None
-        settings.set(spec.name, parsed, priority=settings.getpriority(spec.name) or "project")
+        if parsed != value or type(parsed) is not type(value):  # same value: leave Scrapy's record untouched
+            settings.set(spec.name, parsed, priority=settings.getpriority(spec.name) or 0)
     for relation in RELATIONS:
         relation(settings)
 

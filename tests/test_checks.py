@@ -181,7 +181,7 @@ def test_good_values_crawl_and_reach_the_code_parsed(tmp_path: Path) -> None:
     """Values Scrapy itself would not read (``no``, JSON text) are handed on parsed: ``getbool('no')`` would raise."""
     rewrites = '[["^https://wpimg-wscn\\\\.awtmt\\\\.com/", "https://img.example.org/"]]'
     result = run_crawl("wallstreetcn", tmp_path / "out", "demo=y", "refresh=yes", settings={
-        "AUTOTHROTTLE_ENABLED": "no", "RANDOMIZE_DOWNLOAD_DELAY": "off", "IMAGE_URL_REWRITES": rewrites,
+        "AUTOTHROTTLE_ENABLED": "no", "RETRY_ENABLED": "off", "IMAGE_URL_REWRITES": rewrites,
         "WECHAT_JUNK_RULES": '{"*": {"blocks": ["关注我们"]}}', "RETRY_HTTP_CODES": "500,503", "TIMEZONE": "Asia/Shanghai",
     })
     assert result.returncode == 0, result.log
