@@ -47,5 +47,6 @@ def test_backfill_against_a_dead_host_stops_after_the_limit(tmp_path: Path) -> N
     assert len(failures) == 20
     assert {f["reason"] for f in failures} <= {"connection-refused", "not-attempted"}
     assert sum(f["reason"] == "not-attempted" for f in failures) >= 15
+    assert "URL(s) not attempted after their host was backed off; backfill them later" in result.log
     assert "Traceback" not in result.log
     assert result.returncode == 3

@@ -180,11 +180,14 @@ class ArticleSpider(scrapy.Spider):
         host = self.host_of(url)
         self.fail(url, NOT_ATTEMPTED, detail or f"host {host} backed off ({self.hostguard.why(host)}); retry in a later run")
 
+    #: how the end-of-run line tells an operator to retry what was not attempted (the URLs follow)
+    retry_hint = "backfill them later (the run's retry file lists them): "
+
     def log_not_attempted(self) -> None:
         if self.not_attempted:
             self.logger.warning(
-                "%d URL(s) not attempted after their host was backed off; retry later with -a urls=%s",
-                len(self.not_attempted), ",".join(self.not_attempted),
+                "%d URL(s) not attempted after their host was backed off; %s%s",
+                len(self.not_attempted), self.retry_hint, ",".join(self.not_attempted),
             )
 
     def closed(self, reason: str) -> None:

@@ -169,6 +169,7 @@ class WechatPages(ArticleSpider):
 
 class WechatSpider(WechatPages):
     name = source.SOURCE
+    retry_hint = "retry later with -a urls="
     arguments = (
         *ArticleSpider.arguments,
         DEMO,
