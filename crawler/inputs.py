@@ -49,6 +49,8 @@ BAD_GZIP = "bad-gzip"
 #: (a list that is no regular file: ``NOT_A_FILE``).
 BAD_LINE = "bad-line"
 LIST_TOO_LARGE = "list-too-large"
+#: A list whose reading failed part-way (an I/O error): the lines after it were not read.
+UNREADABLE_LIST = "unreadable-list"
 #: ``urls_file`` value that reads the list from standard input.
 STDIN = "-"
 #: Schemes a list line may name; a line without one is a local path.
@@ -95,6 +97,8 @@ def check_url_list(path: str, maxsize: int) -> None:
 def open_url_list(path: str, maxsize: int) -> BinaryIO:
     """The list's bytes: stdin for ``-``, else the file checked again once open (it may have been swapped)."""
     if path == STDIN:
+        if sys.stdin is None:  # started with standard input closed (cron's <&-)
+            raise ListRefused(NOT_A_FILE, "urls_file='-' but standard input is closed")
         return sys.stdin.buffer
     check_url_list(path, maxsize)  # before opening: opening a FIFO would block
     stream = open(path, "rb")  # noqa: SIM115 - the caller closes it

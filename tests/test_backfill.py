@@ -210,3 +210,12 @@ def test_refresh_is_force(mixed, tmp_path: Path) -> None:
         requests = server.requests()
     assert DETAIL.format(3782700) in requests
     assert not [s for s in result.report()["skipped"] if s["reason"] == "stored"]
+
+
+def test_closed_stdin_is_a_named_failure(tmp_path: Path) -> None:
+    """cron can start a job with standard input closed (``<&-``): ``urls_file=-`` then reads nothing, and says so."""
+    command = crawl_command("backfill", tmp_path / "out", "urls_file=-")
+    proc = subprocess.run(["sh", "-c", 'exec "$@" <&-', "sh", *command], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    log = proc.stdout + proc.stderr
+    assert "Failed -: not-a-file (urls_file='-' but standard input is closed)" in log
+    assert proc.returncode == 3 and "Traceback" not in log

@@ -226,6 +226,8 @@ class ArticleSpider(scrapy.Spider):
                     self.fail(entry.where, entry.reason, entry.detail)
                 else:
                     yield entry
+        except OSError as exc:  # the file or pipe failed under us (I/O error): the rest is unread, and said so
+            self.fail(name, inputs.UNREADABLE_LIST, f"reading stopped: {exc}")
         finally:
             if path != inputs.STDIN:
                 stream.close()
