@@ -20,10 +20,13 @@ def test_progress_line_forms() -> None:
 
 
 def test_a_slow_url_list_reports_done_of_total(tmp_path: Path) -> None:
-    """Each page takes a second to answer, one at a time: the run lasts several progress intervals."""
+    """Each page takes a second to answer, one at a time: the run lasts several progress intervals.
+    The list: one URL given with ``urls=``, the others in a file (with a comment and a blank line)."""
     routes = {"routes": [wechat_route(url, WECHAT / "pages" / WECHAT_PAGES[url]) | {"delay": 1} for url in NORMAL]}
+    listed = tmp_path / "urls.txt"
+    listed.write_text("# the rest\n\n" + "".join(f"{url}\n" for url in NORMAL[1:]), encoding="utf-8")
     with MockServer(routes, tmp_path) as server:
-        result = run_crawl("wechat", tmp_path / "out", f"urls={','.join(NORMAL)}", settings={
+        result = run_crawl("wechat", tmp_path / "out", f"urls={NORMAL[0]}", f"urls_file={listed}", settings={
             "WECHAT_BASE": server.url, "CONCURRENT_REQUESTS_PER_DOMAIN": "1", "PROGRESS_INTERVAL": "0.3"})
     assert result.returncode == 0, result.log
     lines = re.findall(rf"INFO: Progress: (\d+)/{len(NORMAL)} article\(s\) done, [\d.]+/min, ETA \S+", result.log)
