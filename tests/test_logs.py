@@ -4,7 +4,6 @@ there is nothing new, and its summary whatever LOG_LEVEL says. Real ``scrapy cra
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import pytest
 
