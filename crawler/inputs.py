@@ -184,8 +184,14 @@ class SavedPageError(SourceError):
     """A saved page (or gzipped body) that cannot be read; ``reason`` names why."""
 
 
+#: The bound when neither SAVED_PAGE_MAXSIZE nor DOWNLOAD_MAXSIZE sets one: saved pages are never unbounded.
+DEFAULT_SAVED_PAGE_MAXSIZE = 32 * 1024 * 1024
+
+
 def saved_page_limit(settings: BaseSettings) -> int:
-    return settings.getint("SAVED_PAGE_MAXSIZE")
+    """``SAVED_PAGE_MAXSIZE``; 0 (Scrapy's "no limit") falls back to ``DOWNLOAD_MAXSIZE``, then to 32 MiB."""
+    return (settings.getint("SAVED_PAGE_MAXSIZE") or settings.getint("DOWNLOAD_MAXSIZE")
+            or DEFAULT_SAVED_PAGE_MAXSIZE)
 
 
 def read_saved(path: Path, limit: int) -> bytes:

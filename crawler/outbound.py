@@ -202,7 +202,7 @@ class OutboundMiddleware:
                 raise DisallowedURL(request.url, f"redirect to a {parts.scheme!r} URL")
             return  # a user-given saved page (file://) or data: URL
         host = parts.hostname or ""
-        if "@" in parts.netloc:
+        if "@" in parts.netloc:  # urllib reads the host after "@", Twisted's URI.fromBytes does not: refuse the doubt
             raise DisallowedURL(request.url, "URL carries userinfo (user@host)")
         literal = ip_literal(host)
         addresses = [literal] if literal is not None else await self.resolve(host, parts.port or 0)

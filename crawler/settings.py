@@ -67,8 +67,8 @@ URL_LIST_MAXSIZE = 16 * 1024 * 1024
 SHARE_ALLOWED_HOSTS = [wechat.WECHAT_HOST]
 #: CIDRs of private/loopback/link-local… addresses requests may still go to (none: only public addresses).
 ALLOWED_PRIVATE_NETWORKS: list[str] = []
-#: Bytes a saved page (file read, or gunzipped body) may hold; more fails ``too-large``.
-SAVED_PAGE_MAXSIZE = DOWNLOAD_MAXSIZE
+#: Bytes a saved page (file read, or gunzipped body) may hold; more fails ``too-large``. 0: DOWNLOAD_MAXSIZE (or 32 MiB).
+SAVED_PAGE_MAXSIZE = 32 * 1024 * 1024
 #: Saved pages (file://) are read by a handler that refuses non-files and stops at SAVED_PAGE_MAXSIZE.
 DOWNLOAD_HANDLERS = {"file": "crawler.inputs.SavedPageHandler"}
 

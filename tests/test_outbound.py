@@ -183,7 +183,8 @@ def test_private_addresses_are_refused_for_user_urls_and_redirects(tmp_path: Pat
     routes.append(wechat_route("https://mp.weixin.qq.com/s/KDWh_qGpFN5Vu1TR9t30Mw", WECHAT / "pages" / "wae_normal_01_xuanyuan_code.html.gz"))
     with MockServer({"routes": routes}, tmp_path) as server:
         direct = ["http://169.254.169.254/latest/meta-data/", "http://127.0.0.2:9/s/abcdefgh12",
-                  "http://2130706434:9/s/abcdefgh12", "http://[::1]:9/s/abcdefgh12", "http://10.0.0.1:9/s/abcdefgh12"]
+                  "http://2130706434:9/s/abcdefgh12", "http://[::1]:9/s/abcdefgh12", "http://10.0.0.1:9/s/abcdefgh12",
+                  f"http://mp.weixin.qq.com@{server.url.split('//')[1]}/s/KDWh_qGpFN5Vu1TR9t30Mw"]  # userinfo: refused
         via = [f"{server.url}{path}" for path in redirects]
         urls = [*direct, *via, "https://mp.weixin.qq.com/s/KDWh_qGpFN5Vu1TR9t30Mw"]
         result = run_crawl("wechat", tmp_path / "out", f"urls={','.join(urls)}", settings={

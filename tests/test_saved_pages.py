@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.inputs import SavedPageError, decode_saved, gunzip, read_saved
+from scrapy.settings import Settings
+
+from crawler.inputs import SavedPageError, decode_saved, gunzip, read_saved, saved_page_limit
 from tests.conftest import WECHAT, CrawlResult, MockServer, run_crawl, wechat_route
 
 NORMAL_PAGE = WECHAT / "pages" / "wae_normal_01_xuanyuan_code.html.gz"
@@ -101,6 +103,12 @@ def test_a_file_over_the_limit_is_too_large(tmp_path: Path) -> None:
     page.write_bytes(b"x" * 1001)
     assert reason(lambda: read_saved(page, 1000)) == "too-large"
     assert read_saved(page, 1001) == b"x" * 1001
+
+
+def test_the_limit_is_never_unbounded() -> None:
+    assert saved_page_limit(Settings({"SAVED_PAGE_MAXSIZE": 1000, "DOWNLOAD_MAXSIZE": 5000})) == 1000
+    assert saved_page_limit(Settings({"SAVED_PAGE_MAXSIZE": 0, "DOWNLOAD_MAXSIZE": 5000})) == 5000
+    assert saved_page_limit(Settings({"SAVED_PAGE_MAXSIZE": 0, "DOWNLOAD_MAXSIZE": 0})) == 32 * MIB
 
 
 # --- decoding --------------------------------------------------------------------------------------
