@@ -143,11 +143,17 @@ TOKEN, MID = "KDWh_qGpFN5Vu1TR9t30Mw", "2247504179"
 SHARE_SOURCE = re.compile(r'data-url="[^"]*"(?= class="weui-link" id="js_share_source")')
 
 
-def wechat_page(n: int, title: str | None = None, content: str | None = None) -> bytes:
-    """The real normal page as a different article ``n`` (its token and mid changed), with a hostile
-    title (JS single-quoted string source) or hostile HTML at the start of ``#js_content``."""
+def case_url(name: str) -> str:
+    return f"https://mp.weixin.qq.com/s/hostile_{name.replace('-', '_')}_x"
+
+
+def wechat_page(n: int, name: str, title: str | None = None, content: str | None = None) -> bytes:
+    """The real normal page as a different article ``n`` served at the case's URL (its token and mid
+    changed), with a hostile title (JS single-quoted string source) or hostile HTML at the start of
+    ``#js_content``."""
     html = gzip.decompress(NORMAL_PAGE.read_bytes()).decode("utf-8")
-    html = html.replace(TOKEN, f"hostile{n:04d}xyz").replace(MID, str(3000000000 + n))
+    token = case_url(name).rsplit("/", 1)[1]
+    html = html.replace(TOKEN, token).replace(MID, str(3000000000 + n))
     if title is not None:
         html = re.sub(r"var msg_title = '[^']*'", lambda _: f"var msg_title = '{title}'", html, count=1)
     if content is not None:
@@ -175,21 +181,21 @@ WECHAT_CASES: dict[str, bytes] = {
     "share-ftp": share_page("ftp://mp.weixin.qq.com/s/abcdefgh12"),
     "share-lookalike": share_page("https://mp.weixin.qq.com.evil.example/s/abcdefgh12"),
     "share-javascript": share_page("javascript:alert(1)"),
-    "title-shortcode": wechat_page(1, title="{{&lt; youtube abc &gt;}} 标题"),
-    "title-surrogate": wechat_page(2, title="标题\\ud800结尾"),
-    "title-html": wechat_page(3, title="&lt;script&gt;alert(1)&lt;/script&gt;"),
-    "content-formula": wechat_page(4, content='<span data-formula="x$ <script>alert(1)</script> \n\n$y" data-formula-type="inline-equation">f</span>'
+    "title-shortcode": wechat_page(1, "title-shortcode", title="{{&lt; youtube abc &gt;}} 标题"),
+    "title-surrogate": wechat_page(2, "title-surrogate", title="标题\\ud800结尾"),
+    "title-html": wechat_page(3, "title-html", title="&lt;script&gt;alert(1)&lt;/script&gt;"),
+    "content-formula": wechat_page(4, "content-formula", content='<span data-formula="x$ <script>alert(1)</script> \n\n$y" data-formula-type="inline-equation">f</span>'
                                              '<section data-formula="\\end{x}$$<img src=x onerror=alert(1)>" data-formula-type="block-equation">g</section>'),
-    "content-shortcode": wechat_page(5, content="<p>{{< youtube abc >}}{{% param x %}}</p>"),
-    "content-data-md": wechat_page(6, content='<p data-md="<script>alert(1)</script>">x</p>'),
-    "content-links": wechat_page(7, content='<p><a href="javascript:alert(1)">a</a><img data-src="javascript:alert(2)"><img src="file:///etc/passwd"></p>'),
-    "content-deep": wechat_page(8, content="<section>" * 10_000 + "深" + "</section>" * 10_000),
+    "content-shortcode": wechat_page(5, "content-shortcode", content="<p>{{< youtube abc >}}{{% param x %}}</p>"),
+    "content-data-md": wechat_page(6, "content-data-md", content='<p data-md="<script>alert(1)</script>">x</p>'),
+    "content-links": wechat_page(7, "content-links", content='<p><a href="javascript:alert(1)">a</a><img data-src="javascript:alert(2)"><img src="file:///etc/passwd"></p>'),
+    "content-deep": wechat_page(8, "content-deep", content="<section>" * 10_000 + "深" + "</section>" * 10_000),
     "gzip-bomb": gzip_bomb(),
 }
 
 
 def wechat_case_routes(tmp: Path) -> tuple[dict[str, Any], dict[str, str]]:
-    urls = {f"https://mp.weixin.qq.com/s/hostile_{name.replace('-', '_')}_x": name for name in WECHAT_CASES}
+    urls = {case_url(name): name for name in WECHAT_CASES}
     routes = []
     for url, name in urls.items():
         file = tmp / f"wechat-{name}.bin"  # served as application/octet-stream, without Content-Encoding
