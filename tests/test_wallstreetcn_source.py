@@ -115,3 +115,15 @@ def test_own_article_has_no_attribution() -> None:
 )
 def test_id_from_url(url: str, expected: str | None) -> None:
     assert source.id_from_url(url) == expected
+
+
+@pytest.mark.parametrize(("value", "reason"), [  # hand-made: times an upstream could send
+    (None, "missing-time"), ("", "missing-time"), ("x", "bad-time"), (0, "bad-time"), (-1, "bad-time"),
+    (10**20, "bad-time"), (1.5e9, "bad-time"), (True, "bad-time"), ([1790650000], "bad-time"),
+])
+def test_unusable_detail_time_is_named_at_the_source(value: object, reason: str) -> None:
+    data = detail("article-3740710.json")
+    data["display_time"] = value
+    with pytest.raises(SourceError) as info:
+        source.article_from_detail(data)
+    assert info.value.reason == reason

@@ -140,10 +140,10 @@ def item_id(item: Any) -> str:
 
 
 def item_time(item: dict[str, Any]) -> int:
-    """A listing item's publication time (unix s), or SourceError ``missing-time``, ``bad-time``."""
+    """A listing item's or article's publication time (unix s), or SourceError ``missing-time``, ``bad-time``."""
     value = item.get("display_time")
     if value in (None, ""):
-        raise SourceError("missing-time", "listing item has no display_time")
+        raise SourceError("missing-time", "no display_time")
     if isinstance(value, str) and re.fullmatch(r"[0-9]{1,12}", value):
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or value not in TIME_RANGE:
@@ -210,10 +210,7 @@ def article_from_detail(data: Any, requested_id: str | None = None) -> Article:
         raise SourceError("missing-content", f"article {article_id} has no content")
     if is_paid(data):
         raise SourceSkip("paid", f"article {article_id} is paid; its content is a preview")
-    try:
-        published = int(data["display_time"])
-    except (KeyError, TypeError, ValueError):
-        raise SourceError("missing-time", f"article {article_id} has no usable display_time") from None
+    published = item_time(data)
 
     try:
         check_depth(content)  # before parsing: deep nesting costs minutes in every later stage
