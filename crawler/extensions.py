@@ -24,7 +24,7 @@ from twisted.python.failure import Failure
 
 from crawler import outcomes
 from crawler.logs import SUMMARY
-from crawler.runlock import LOCKED
+from crawler.runlock import LOCKED, REFUSED
 from crawler.spiders.base import ArticleSpider
 from pipelines.adapters import output_root, state_dir, state_path
 from pipelines.article import Article
@@ -113,11 +113,11 @@ class RunReportExtension:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         self.report.finish_reason = reason
         self.report.arguments = masked_all(getattr(spider, "given_arguments", {}))
-        if reason == LOCKED:  # another run holds the lock (crawler.runlock): this one did nothing to report
-            self.crawler.stats.set_value(EXIT_CODE_STAT, EXIT_LOCKED)
+        if reason in REFUSED:  # refused by the run lock (crawler.runlock): this run did nothing to report
+            self.crawler.stats.set_value(EXIT_CODE_STAT, EXIT_LOCKED if reason == LOCKED else EXIT_BAD_SETUP)
 
     def engine_stopped(self) -> None:
-        if self.report.finish_reason == LOCKED:
+        if self.report.finish_reason in REFUSED:
             return  # a refused run reports nothing (Scrapy signals this only for an engine it started anyway)
         report = self.report
         report.finished = utc_now()
@@ -196,7 +196,7 @@ class PublishExtension:
             self.changes.append(Change(status, path, title, url))
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
-        if reason == LOCKED:  # another run holds the run lock and the site checkout: leave both to it
+        if reason in REFUSED:  # another run holds the run lock and the site checkout: leave both to it
             return
         state = StateStore(state_path(self.crawler))
         try:

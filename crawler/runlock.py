@@ -13,6 +13,9 @@ shows only errors from then on, and asks Scrapy to close the spider with the
 reason ``locked`` before it starts: nothing is requested, written, reported or
 published, the holder's log and report are untouched, and the run exits with
 status 6 (``pipelines.report.EXIT_LOCKED``, set by the run report extension).
+A lock file that cannot be opened at all (the checks found its folder creatable,
+but the system refused) ends the run the same way, reason ``lock-unusable``,
+with one error line and exit status 1.
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ logger = logging.getLogger(__name__)
 
 #: close reason of a run that found the lock held
 LOCKED = "locked"
+#: close reason of a run that could not open its lock file
+UNUSABLE = "lock-unusable"
+#: close reasons of runs refused before they started: nothing to report or publish
+REFUSED = frozenset({LOCKED, UNUSABLE})
 
 
 def lock_path(crawler: Crawler) -> Path | None:
@@ -55,8 +62,15 @@ class RunLockExtension:
         self.path = path
         self.held: IO[str] | None = None
         self.holder = ""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(path, "a+", encoding="utf-8")  # "a+": never truncate the holder's note before locking
+        self.unusable = ""
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(path, "a+", encoding="utf-8")  # "a+": never truncate the holder's note before locking
+        except OSError as exc:
+            self.unusable = exc.strerror or str(exc)
+            return
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -69,8 +83,6 @@ class RunLockExtension:
             handle.write(f"pid {os.getpid()}, {crawler.spidercls.name} run started {utc_now()}\n")
             handle.flush()
             self.held = handle
-        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunLockExtension:
@@ -80,6 +92,10 @@ class RunLockExtension:
         return cls(crawler, path)
 
     def spider_opened(self, spider: Spider) -> None:
+        if self.unusable:
+            logger.error("RUN_LOCK %s cannot be opened (%s): this %s run does nothing", self.path, self.unusable, spider.name)
+            only_errors_from_now()
+            raise CloseSpider(UNUSABLE)
         if self.held is None:
             logger.log(
                 SUMMARY, "Another run holds %s (%s): this %s run does nothing and exits with status %d",

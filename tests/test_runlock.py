@@ -56,3 +56,20 @@ def test_no_lock_when_run_lock_is_empty(tmp_path: Path) -> None:
         result = run_crawl("wallstreetcn", tmp_path / "out", settings={"WALLSTREETCN_API_BASE": server.url, "RUN_LOCK": ""})
     assert result.returncode == 0, result.log
     assert not (tmp_path / "out" / ".state" / "run.lock").exists()
+
+
+def test_a_lock_file_that_cannot_be_opened_refuses_the_run_in_one_line(tmp_path: Path) -> None:
+    """Hand-made: RUN_LOCK is a dangling symlink into a missing folder. It passes the up-front
+    checks (its own folder is writable) but cannot be opened: exit 1, one error line, no
+    traceback, nothing requested or written."""
+    lock = tmp_path / "run.lock"
+    lock.symlink_to(tmp_path / "missing" / "run.lock")
+    with MockServer(free_routes(), tmp_path) as server:
+        result = run_crawl("wallstreetcn", tmp_path / "out", settings={"WALLSTREETCN_API_BASE": server.url, "RUN_LOCK": str(lock)})
+        served = server.requests()
+    assert result.returncode == 1, result.log
+    assert "Traceback" not in result.log
+    assert [line for line in result.log.splitlines() if "ERROR" in line] == [
+        line for line in result.log.splitlines() if f"RUN_LOCK {lock} cannot be opened" in line]
+    assert served == []
+    assert not list((tmp_path / "out").rglob("*.md"))
