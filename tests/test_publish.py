@@ -252,8 +252,8 @@ def test_only_the_runs_files_are_committed_and_the_owners_work_is_left_exactly_a
     assert git(site, "diff", "--cached", "--name-only") == "hugo.toml"  # still staged, not committed
 
 
-def make_mid_merge(site: Path) -> None:
-    """A merge the owner has not concluded (a conflict in hugo.toml)."""
+def diverge_hugo_toml(site: Path) -> None:
+    """A branch ``side`` and ``main`` that changed hugo.toml differently (the owner's own work set aside)."""
     git(site, "stash", "--quiet")
     git(site, "checkout", "--quiet", "-b", "side", "HEAD~1")
     (site / "hugo.toml").write_text('title = "side"\n', encoding="utf-8")
@@ -261,6 +261,11 @@ def make_mid_merge(site: Path) -> None:
     git(site, "checkout", "--quiet", "main")
     (site / "hugo.toml").write_text('title = "main"\n', encoding="utf-8")
     git(site, "commit", "--quiet", "-am", "main")
+
+
+def make_mid_merge(site: Path) -> None:
+    """A merge the owner has not concluded (a conflict in hugo.toml)."""
+    diverge_hugo_toml(site)
     assert subprocess.run(["git", "-C", str(site), "merge", "side"], capture_output=True, env=ENV).returncode == 1
 
 
@@ -281,13 +286,7 @@ def make_locked(site: Path) -> None:
 
 def make_mid_cherry_pick(site: Path) -> None:
     """A cherry-pick stopped by a conflict."""
-    git(site, "stash", "--quiet")
-    git(site, "checkout", "--quiet", "-b", "side", "HEAD~1")
-    (site / "hugo.toml").write_text('title = "side"\n', encoding="utf-8")
-    git(site, "commit", "--quiet", "-am", "side")
-    git(site, "checkout", "--quiet", "main")
-    (site / "hugo.toml").write_text('title = "main"\n', encoding="utf-8")
-    git(site, "commit", "--quiet", "-am", "main")
+    diverge_hugo_toml(site)
     assert subprocess.run(["git", "-C", str(site), "cherry-pick", "side"], capture_output=True, env=ENV).returncode != 0
 
 
