@@ -156,6 +156,29 @@ def image_rewrites(value: Any) -> list[list[str]]:
     return checked
 
 
+def one_of(*choices: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        text = str(value).strip()
+        if text not in choices:
+            raise ValueError(f"not one of {', '.join(choices)}")
+        return text
+
+    return parse
+
+
+def sha256_hex(value: Any) -> str:
+    text = str(value).strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", text):
+        raise ValueError(f"{value!r} is not a sha256 in hex")
+    return text
+
+
+def referers(value: Any) -> dict[str, str]:
+    """``IMAGES_REFERERS``: host → Referer (an http(s) URL, or "" for none)."""
+    found = string_map(value)
+    return {host(name): http_url(referer) if referer else "" for name, referer in found.items()}
+
+
 def string_map(value: Any) -> dict[str, str]:
     """A JSON object of strings (``DISCLAIMERS``)."""
     found = structure(value)
@@ -329,6 +352,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FRONT_MATTER", front_matter, "a JSON object of keys to strings, booleans, numbers or lists of strings"),
     Setting("DISCLAIMERS", string_map, 'a JSON object of source name to text, such as {"wechat": ""}'),
     Setting("IMAGE_URL_REWRITES", image_rewrites, 'a JSON list of [regex, replacement] pairs, such as [["^http://a/", "https://b/"]]'),
+    Setting("IMAGES_MODE", one_of("rewrite", "localize"), "rewrite (remote URLs) or localize (page bundles with copies)"),
+    Setting("IMAGES_MAXSIZE", at_least(0), "a whole number of bytes ≥ 0 (0: DOWNLOAD_MAXSIZE)"),
+    Setting("IMAGES_MAX_PIXELS", at_least(1), "a whole number of pixels ≥ 1"),
+    Setting("IMAGES_PLACEHOLDER_HASHES", listed(sha256_hex), "sha256 hex digests, comma-separated or a JSON list"),
+    Setting("IMAGES_REFERERS", referers, 'a JSON object of host to Referer URL (or ""), such as {"qpic.cn": "https://mp.weixin.qq.com/"}'),
+    Setting("HUGO_DISABLE_PATH_TO_LOWER", boolean, BOOLEAN_ACCEPTED),
     Setting("WECHAT_JUNK_RULES", junk_rules,
             'a JSON object of account to {"blocks"|"trailer"|"images": [regex, …]}, such as {"*": {"blocks": ["关注我们"]}}'),
     Setting("WECHAT_SOURCE_NAME", label, "a plain name of letters, digits, _ . - such as wechat"),
@@ -387,8 +416,18 @@ def site_content_folder(settings: Settings) -> None:
                       "a checkout where ARTICLE_PATH's folder can be created") from None
 
 
+def bundles_in_content(settings: Settings) -> None:
+    """Localized images are named by the site path of their bundle: ``ARTICLE_PATH`` must then lie under ``content/``."""
+    if settings.get("IMAGES_MODE") != "localize":
+        return
+    template = settings.get("ARTICLE_PATH")
+    if not template.startswith("content/"):
+        raise refused("setting", "ARTICLE_PATH", template, "with IMAGES_MODE=localize it must lie under content/",
+                      "a path such as content/posts/{source}/{id}.md")
+
+
 #: Checks across settings, run after every setting passed its own.
-RELATIONS: tuple[Callable[[Settings], None], ...] = (site_content_folder,)
+RELATIONS: tuple[Callable[[Settings], None], ...] = (site_content_folder, bundles_in_content)
 
 
 def handed_on(value: Any, parsed: Any) -> bool:

@@ -73,6 +73,7 @@ class RunReportExtension:
         connect(self.skipped, signal=outcomes.article_skipped)
         connect(self.failed, signal=outcomes.article_failed)
         connect(self.listing_failed, signal=outcomes.listing_failed)
+        connect(self.image_failed, signal=outcomes.image_failed)
         connect(self.published, signal=outcomes.site_published)
         connect(self.spider_error, signal=signals.spider_error)
         connect(self.item_error, signal=signals.item_error)
@@ -96,6 +97,9 @@ class RunReportExtension:
 
     def listing_failed(self, url: str, reason: str, detail: str) -> None:
         self.report.listing_failed.append({"url": url, "reason": reason, "detail": detail})
+
+    def image_failed(self, url: str, article: str, reason: str, detail: str) -> None:
+        self.report.images_failed.append({"url": url, "article": article, "reason": reason, "detail": detail})
 
     def published(self, status: str, commit: str, detail: str) -> None:
         self.report.publish = {"status": status, "commit": commit, "detail": detail}

@@ -26,6 +26,8 @@ article_failed = object()
 listing_failed = object()
 #: sent with ``url``, ``status`` ("new", "updated", "unchanged"), ``path``, ``title``
 article_written = object()
+#: sent with ``url`` (the image's), ``article`` (its URL), ``reason``, ``detail`` when an image is left remote
+image_failed = object()
 #: sent with ``status`` ("nothing", "committed", "pushed", "failed"), ``commit``, ``detail``,
 #: ``reason`` (of a failure) once the run has handed its files to the site repo
 site_published = object()
@@ -45,6 +47,9 @@ PERMANENT_REASONS = frozenset({
     # refused or unreadable input (crawler.outbound, crawler.inputs, pipelines.limits)
     "disallowed-url", "not-a-file", "too-large", "bad-gzip", "too-deep",
     "bad-line", "list-too-large", "url-too-long",
+    # images that are no usable image (pipelines.imagecheck): the same bytes fail the same way
+    "empty", "placeholder-image", "html-not-image", "not-an-image", "unsupported-format", "too-many-pixels",
+    "corrupt-image",
 })
 
 
@@ -96,6 +101,14 @@ def record_listing_failure(crawler: Crawler, url: str, reason: str, detail: str 
     logger.error("Listing %s unreadable: %s%s", url, reason, f" ({detail})" if detail else "")
     crawler.stats.inc_value(f"listing/failed/{reason}")
     crawler.signals.send_catch_log(listing_failed, url=url, reason=reason, detail=detail)
+
+
+def record_image_failure(crawler: Crawler, url: str, article: str, reason: str, detail: str = "") -> None:
+    """An image that stays a remote URL in its (still written) article: logged, counted as
+    ``image/failed/<reason>``, listed in the run report. Not an article failure: the exit status stays."""
+    logger.warning("Image %s of %s left remote: %s%s", url, article, reason, f" ({detail})" if detail else "")
+    crawler.stats.inc_value(f"image/failed/{reason}")
+    crawler.signals.send_catch_log(image_failed, url=url, article=article, reason=reason, detail=detail)
 
 
 def record_written(crawler: Crawler, url: str, status: str, path: str, title: str) -> None:

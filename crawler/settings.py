@@ -95,6 +95,7 @@ WECHAT_JUNK_RULES: dict[str, dict[str, list[str]]] = {}
 # --- Output -----------------------------------------------------------------
 ITEM_PIPELINES = {
     "pipelines.adapters.DedupePipeline": 100,
+    "crawler.media.ImageFilesPipeline": 200,  # only with IMAGES_MODE = "localize"
     "pipelines.adapters.RenderPipeline": 300,
     "pipelines.adapters.WritePipeline": 800,
 }
@@ -115,6 +116,24 @@ DISCLAIMERS = {
 }
 #: Ordered (regex, replacement) rules for image URLs and thumbnails; the first match wins.
 IMAGE_URL_REWRITES = [list(rule) for rule in DEFAULT_RULES]
+#: "rewrite": images stay remote URLs (after IMAGE_URL_REWRITES); "localize": each article is a Hugo page
+#: bundle (<id>/index.md) holding copies of its images, downloaded from their rewritten URLs (crawler.media).
+IMAGES_MODE = "rewrite"
+#: Bytes one image may have (localize); a larger one stays remote (``too-large``). 0: DOWNLOAD_MAXSIZE.
+IMAGES_MAXSIZE = 0
+#: Pixels of one frame above which an image is refused as a decompression bomb (``too-many-pixels``).
+IMAGES_MAX_PIXELS = 50_000_000
+#: sha256 of files that are a host's "this image cannot be shown" picture, not the image (``placeholder-image``).
+IMAGES_PLACEHOLDER_HASHES: list[str] = []
+#: Referer sent for images per host (and its subdomains); other hosts get none.
+IMAGES_REFERERS = {
+    "qpic.cn": f"https://{wechat.WECHAT_HOST}/",  # mmbiz.qpic.cn answers a placeholder to other sites' Referer
+    "wscn.net": "https://wallstreetcn.com/",
+    "awtmt.com": "https://wallstreetcn.com/",
+    "wallstcn.com": "https://wallstreetcn.com/",
+}
+#: The site's Hugo ``disablePathToLower``: localized thumbnails name the bundle's folder as Hugo publishes it.
+HUGO_DISABLE_PATH_TO_LOWER = False
 
 # --- End of run: report and site repo -----------------------------------------
 EXTENSIONS = {

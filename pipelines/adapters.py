@@ -11,7 +11,7 @@ from scrapy.exceptions import DropItem
 
 from crawler.outcomes import record_failure, record_skip, record_written
 from pipelines.article import Article
-from pipelines.paths import UnsafePath, article_path
+from pipelines.paths import UnsafePath, article_path, bundle_path
 from pipelines.render import RenderConfig, RenderError, render
 from pipelines.state import StateStore, change_status, content_hash, lastmod, utc_now
 from pipelines.write import write_atomic
@@ -33,10 +33,12 @@ def render_config(crawler: Crawler) -> RenderConfig:
 def output_path(crawler: Crawler, article: Article) -> Path:
     """Absolute path of an article's file: output root / ``ARTICLE_PATH``, through the path
     boundary (``pipelines/paths.py``): inside the root, or inside the site's ``content/``
-    folder when ``SITE_REPO`` is set. Raises UnsafePath."""
+    folder when ``SITE_REPO`` is set. With ``IMAGES_MODE=localize`` the ``index.md`` of the article's
+    page bundle (``<id>/index.md`` instead of ``<id>.md``). Raises UnsafePath."""
     root = output_root(crawler)
     inside = root / "content" if crawler.settings.get("SITE_REPO") else root
-    return article_path(root, crawler.settings.get("ARTICLE_PATH"), source=article.source, id=article.id, inside=inside)
+    place = bundle_path if crawler.settings.get("IMAGES_MODE") == "localize" else article_path
+    return place(root, crawler.settings.get("ARTICLE_PATH"), source=article.source, id=article.id, inside=inside)
 
 
 def output_root(crawler: Crawler) -> Path:
@@ -146,15 +148,36 @@ class WritePipeline:
             if item.lastmod is not None:
                 item.document = await asyncio.to_thread(render, item, self.config)
             if self.publishing:
-                self.state.mark_unpublished([item.path])
+                bundled = [(path.parent / name).relative_to(self.root).as_posix() for name in item.local_images.values()]
+                self.state.mark_unpublished([item.path, *bundled])
             await asyncio.to_thread(write_atomic, path, item.document)
             self.crawler.stats.inc_value("article/written")
             self.written.append(path)
             logger.info("Wrote %s (%s, %s)", path, status, item.url)
+        if record is not None and record.path != item.path:  # IMAGES_MODE switched: one file per article
+            self.remove_old(record.path, item.key)
         self.state.record(key=item.key, source=item.source, id=item.id, url=item.url,
                           document_hash=digest, path=item.path, aliases=item.aliases, now=now)
         record_written(self.crawler, item.url, status, item.path, item.title)
         return item
+
+    def remove_old(self, old: str, key: str) -> None:
+        """Remove the file this project wrote for the article at its old path (``<id>.md`` before a switch
+        to page bundles, a bundle's ``index.md`` and the images it recorded after a switch back), so Hugo
+        does not publish the article twice. Only a path the state recorded, and only inside the root."""
+        path = (self.root / old).resolve()
+        if not path.is_relative_to(self.root) or path.suffix != ".md":
+            return
+        removed = [path]
+        if path.name == "index.md":
+            removed += [path.parent / name for name in self.state.local_images(key).values()]
+        for stale in removed:
+            stale.unlink(missing_ok=True)
+        if path.name == "index.md" and path.parent.is_dir() and not any(path.parent.iterdir()):
+            path.parent.rmdir()
+        if self.publishing:  # the removals are committed like the writes
+            self.state.mark_unpublished([p.relative_to(self.root).as_posix() for p in removed])
+        logger.info("Removed %s: the article is now at another path (IMAGES_MODE)", old)
 
     def close_spider(self) -> None:
         self.state.close()

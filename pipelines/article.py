@@ -57,6 +57,10 @@ class Article:
     aliases: list[str] = field(default_factory=list)
     #: unix seconds of the last upstream change seen, shown as ``lastmod`` (None: never changed)
     lastmod: int | None = None
+    #: image URLs (after ``IMAGE_URL_REWRITES``) whose copies sit in the article's page bundle → file name
+    local_images: dict[str, str] = field(default_factory=dict)
+    #: the bundle's folder as a site path (``posts/<source>/<id>/``), for a localized ``thumbnail``
+    bundle_url: str = ""
     #: filled by the render stage
     document: str = ""
     #: filled by the write stage: path relative to the output root

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from pipelines import clean
+
 Rule = tuple[str, str]
 
 DEFAULT_RULES: tuple[Rule, ...] = ((r"^(?:https?:)?//mmbiz\.qpic\.cn/", "https://mmbiz-qpic.wscn.net/"),)
@@ -25,3 +27,18 @@ class ImageRewriter:
             if count:
                 return new
         return url
+
+
+def article_image_urls(body_html: str, cover: str, rewrite: ImageRewriter) -> list[str]:
+    """The image URLs (after the rules) an article shows: its body's images as rendering cleans them,
+    then its cover; each once, in order. Keys of ``Article.local_images``."""
+    found: list[str] = []
+
+    def record(url: str) -> str:
+        found.append(rewrite(url))
+        return found[-1]
+
+    clean.clean(clean.parse(body_html), record)
+    if cover.strip():
+        found.append(rewrite(cover))
+    return list(dict.fromkeys(found))

@@ -83,3 +83,15 @@ def article_path(root: Path, template: str, *, source: str, id: str, inside: Pat
     if path == boundary or not path.is_relative_to(boundary):
         raise UnsafePath(f"{path} is not inside {boundary}")
     return path
+
+
+def bundle_path(root: Path, template: str, *, source: str, id: str, inside: Path | None = None) -> Path:
+    """The ``index.md`` of an article's Hugo page bundle: ``ARTICLE_PATH``'s file without its suffix
+    as a folder (``content/posts/<source>/<id>/index.md``), checked as ``article_path`` checks the
+    file, and the folder itself resolving (symlinks followed) inside the boundary too."""
+    page = article_path(root, template, source=source, id=id, inside=inside)
+    folder = page.with_suffix("").resolve()
+    boundary = (inside if inside is not None else root).resolve()
+    if folder == boundary or not folder.is_relative_to(boundary) or folder.parent != page.parent:
+        raise UnsafePath(f"bundle folder {folder} is not beside {page} inside {boundary}")
+    return folder / "index.md"

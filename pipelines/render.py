@@ -133,9 +133,25 @@ def with_lastmod(metadata: dict[str, Any], lastmod: str) -> dict[str, Any]:
     return dict(items)
 
 
+def thumbnail_url(article: Article, rewrite: ImageRewriter) -> str | None:
+    """The cover as ``thumbnail``: its remote URL, or its bundle copy as a site path
+    (``posts/<source>/<id>/<file>``): Mainroad passes ``thumbnail`` through ``relURL`` on list pages
+    and on the page, where a page-relative name would point at the site root."""
+    remote = rewrite(article.cover)
+    local = article.local_images.get(remote)
+    if local and article.bundle_url:
+        return clean.destination(article.bundle_url + local)
+    return clean.destination(remote, relative=False)
+
+
 def render(article: Article, config: RenderConfig) -> str:
     """The complete file content for ``article``."""
-    rewrite = ImageRewriter(config.image_rules)
+    rules = ImageRewriter(config.image_rules)
+
+    def rewrite(url: str) -> str:  # a localized image by its file name in the bundle, beside the page
+        remote = rules(url)
+        return article.local_images.get(remote, remote)
+
     soup = clean.clean(clean.parse(article.body_html), rewrite)
     summary_text = summary.summarize(soup, config.summary_length)
     body = markdown.html_to_markdown(soup)
@@ -148,7 +164,7 @@ def render(article: Article, config: RenderConfig) -> str:
     if disclaimer:
         parts.append(disclaimer)
     parts.append(link(article.source, article.url))
-    thumbnail = clean.destination(rewrite(article.cover), relative=False) if article.cover.strip() else None
+    thumbnail = thumbnail_url(article, rules) if article.cover.strip() else None
     metadata = front_matter(article, summary_text, thumbnail or "", config)
     # The safety net: whatever path text took, Hugo finds no shortcode or summary divider in it.
     body = shortcodes.neutralize("\n\n".join(parts))

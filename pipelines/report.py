@@ -72,6 +72,8 @@ class RunReport:
     skipped: list[dict[str, str]] = field(default_factory=list)  #: [{url, reason, detail}]
     failed: list[dict[str, str]] = field(default_factory=list)  #: [{url, reason, detail, kind}]
     listing_failed: list[dict[str, str]] = field(default_factory=list)
+    #: images of written articles left remote (``IMAGES_MODE=localize``): [{url, article, reason, detail}]
+    images_failed: list[dict[str, str]] = field(default_factory=list)
     #: {status: "pushed" | "committed" | "nothing" | "failed", commit, detail} when a site repo is set
     publish: dict[str, str] | None = None
     #: the crawl's own counters (requests, retries, bytes…), for whoever asks what the run did
@@ -122,6 +124,7 @@ class RunReport:
             "skipped": self.skipped,
             "failed": self.failed,
             "listing_failed": self.listing_failed,
+            "images_failed": self.images_failed,
             "publish": self.publish,
             "stats": self.stats,
         }
@@ -143,6 +146,8 @@ class RunReport:
             f"{len(self.skipped)} skipped{reasons(self.skipped)}, {failed}, "
             f"{len(self.listing_failed)} listing failure(s), {self.pages_read} listing page(s) read"
         )
+        if self.images_failed:
+            line += f"; {len(self.images_failed)} image(s) left remote{reasons(self.images_failed)}"
         if self.publish:
             line += f"; site repo {' '.join(filter(None, self.publish.values()))}"
         return line

@@ -36,6 +36,13 @@ CREATE TABLE IF NOT EXISTS listing_marks (
     newest    INTEGER NOT NULL,      -- publication time (unix s) of the newest item a completed run listed
     completed TEXT NOT NULL          -- when that run finished (UTC, ISO 8601)
 );
+CREATE TABLE IF NOT EXISTS images (
+    key    TEXT NOT NULL,            -- the article's key
+    url    TEXT NOT NULL,            -- the image URL as the body names it after IMAGE_URL_REWRITES
+    file   TEXT NOT NULL,            -- its file in the article's page bundle ("" when it failed)
+    reason TEXT NOT NULL,            -- why it failed ("" when it is in the bundle)
+    PRIMARY KEY (key, url)
+);
 CREATE TABLE IF NOT EXISTS unpublished (
     path   TEXT PRIMARY KEY,         -- relative to the output root (the site repo)
     marked TEXT NOT NULL             -- when it was about to be written (UTC, ISO 8601)
@@ -167,6 +174,24 @@ class StateStore:
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany("DELETE FROM unpublished WHERE path = ?", [(path,) for path in paths])
+
+    def images(self, key: str) -> dict[str, tuple[str, str]]:
+        """The article's images as last localized: URL → (file in its bundle or "", failure reason or "").
+        Read without network by anything that renders the article again (``IMAGES_MODE=localize``)."""
+        rows = self.db.execute("SELECT url, file, reason FROM images WHERE key = ? ORDER BY url", (key,))
+        return {url: (file, reason) for url, file, reason in rows}
+
+    def local_images(self, key: str) -> dict[str, str]:
+        """URL → file name in the article's bundle, for the images that were localized."""
+        return {url: file for url, (file, _) in self.images(key).items() if file}
+
+    def record_images(self, key: str, outcomes: dict[str, tuple[str, str]]) -> None:
+        """Replace what is known of the article's images (URL → (file, reason)), after the files are on disk."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("DELETE FROM images WHERE key = ?", (key,))
+            self.db.executemany("INSERT INTO images (key, url, file, reason) VALUES (?, ?, ?, ?)",
+                                [(key, url, file, reason) for url, (file, reason) in sorted(outcomes.items())])
 
     def record(self, *, key: str, source: str, id: str, url: str, document_hash: str, path: str,
                aliases: Iterable[str] = (), now: str | None = None) -> None:

@@ -71,7 +71,7 @@ def test_report_keys_are_in_a_fixed_order_and_latest_points_at_the_newest(tmp_pa
     data = json.loads(path.read_text(encoding="utf-8"))
     assert list(data) == [
         "spider", "arguments", "settings", "started", "finished", "duration_seconds", "finish_reason", "exit_code",
-        "counts", "pages_read", "failed_by_kind", "new", "updated", "unchanged", "skipped", "failed", "listing_failed",
+        "counts", "pages_read", "failed_by_kind", "new", "updated", "unchanged", "skipped", "failed", "listing_failed", "images_failed",
         "publish", "stats", "retry_file",
     ]
     assert (data["arguments"], data["pages_read"], data["duration_seconds"]) == ({"pages": "3"}, 3, 12.346)
