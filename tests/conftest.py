@@ -100,7 +100,7 @@ def crawl_command(spider: str, output: Path, *args: str, settings: dict[str, str
     return command
 
 
-def run_crawl(spider: str, output: Path, *args: str, settings: dict[str, str] | None = None, timeout: int = 120,
+def run_crawl(spider: str, output: Path, *args: str, settings: dict[str, str] | None = None, timeout: int = 300,
               stdin: str | None = None) -> CrawlResult:
     """``scrapy crawl`` in a subprocess, exactly as a user runs it, writing under ``output``."""
     command = crawl_command(spider, output, *args, settings=settings)

@@ -125,7 +125,7 @@ def share_page(target: str) -> bytes:
     html = gzip.decompress(SHARE_PAGE.read_bytes()).decode("utf-8")
     html, count = SHARE_SOURCE.subn(lambda _: f'data-url="{target}"', html, count=1)
     assert count == 1
-    return gzip.compress(html.encode("utf-8"), mtime=0)
+    return gzip.compress(html.encode("utf-8"), compresslevel=1, mtime=0)
 
 
 def crawled(log: str, target: str) -> bool:

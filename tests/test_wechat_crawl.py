@@ -51,7 +51,7 @@ def share_to_xuanyuan(tmp: Path) -> Path:
     html = fixture_text("wechat/pages/wae_share_03_ruanyifeng_js_share_source.html.gz")
     html = re.sub(r'data-url="[^"]*" class="weui-link" id="js_share_source"', f'data-url="{XUANYUAN}" class="weui-link" id="js_share_source"', html)
     path = tmp / "share_to_xuanyuan.html.gz"
-    path.write_bytes(gzip.compress(html.encode("utf-8"), mtime=0))
+    path.write_bytes(gzip.compress(html.encode("utf-8"), compresslevel=1, mtime=0))
     return path
 
 
