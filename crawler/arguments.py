@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-#: Longest value quoted in a refusal: the line must stay one readable line.
-SHOWN_MAX = 80
+#: Longest value quoted in a refusal: the line must stay one line, yet show a whole path an operator typed.
+SHOWN_MAX = 240
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on", "y"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", "n"})
