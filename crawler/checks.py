@@ -349,6 +349,7 @@ SETTINGS: tuple[Setting, ...] = (
     # What the files say
     Setting("TIMEZONE", time_zone, "an IANA zone name such as Asia/Shanghai"),
     Setting("SUMMARY_LENGTH", at_least(1), "a whole number ≥ 1"),
+    Setting("TEXT_SHARE_TITLE_LENGTH", at_least(1), "a whole number ≥ 1"),
     Setting("FRONT_MATTER", front_matter, "a JSON object of keys to strings, booleans, numbers or lists of strings"),
     Setting("DISCLAIMERS", string_map, 'a JSON object of source name to text, such as {"wechat": ""}'),
     Setting("IMAGE_URL_REWRITES", image_rewrites, 'a JSON list of [regex, replacement] pairs, such as [["^http://a/", "https://b/"]]'),

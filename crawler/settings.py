@@ -91,6 +91,8 @@ WECHAT_BASE = f"https://{wechat.WECHAT_HOST}"
 #: Per-account junk removal: {"<nickname>|<__biz>|<account number>|<gh_ id>|*": {"blocks": [regex…],
 #: "trailer": [regex…], "images": [regex…]}} (see crawler.sources.wechat_clean.JunkRules). Empty: keep all.
 WECHAT_JUNK_RULES: dict[str, dict[str, list[str]]] = {}
+#: Characters of a WeChat text share's first line kept as its title (it has none of its own), then "…".
+TEXT_SHARE_TITLE_LENGTH = wechat.TITLE_LENGTH
 
 # --- Output -----------------------------------------------------------------
 ITEM_PIPELINES = {

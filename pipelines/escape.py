@@ -1,4 +1,4 @@
-"""Keep article text as text in Markdown, escaping only where a character would become markup.
+r"""Keep article text as text in Markdown, escaping only where a character would become markup.
 
 html2text escapes too little (``# 话题`` becomes a heading, ``a*b*c`` emphasis, ``<tag>``
 raw HTML) and, in snob mode, far too much. So before conversion every Markdown-active
@@ -6,6 +6,11 @@ character in the body's text is swapped for a private code point that html2text 
 through untouched; after conversion each is put back, escaped only if its final
 context (line start, neighbours) would give it a meaning. ``<br>`` is carried the same
 way and becomes a CommonMark hard break (backslash, newline) inside a paragraph.
+
+Hugo's goldmark typographer (on by default) rewrites ``"``, ``'``, ``--``, ``...``, ``<<`` and
+``>>`` into curly quotes, dashes, ellipses and guillemets, guessing wrong next to CJK text. It
+leaves backslash-escaped characters alone, so every quote is escaped, and each character of
+such a run (``\-\-``, ``\.\.\.``): the page then shows the source's characters.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from bs4.element import PreformattedString
 
 from pipelines import shortcodes
 
-_ACTIVE = "\\`*_[]<>#&~-+.)=!{"
+_ACTIVE = "\\`*_[]<>#&~-+.)=!{\"'"
 # Supplementary Private Use Area-B: never found in real article text.
 _TO_PRIVATE = {char: chr(0x10FF00 + i) for i, char in enumerate(_ACTIVE)}
 _FROM_PRIVATE = {code: char for char, code in _TO_PRIVATE.items()}
@@ -51,6 +56,21 @@ def _is_punct(char: str) -> bool:
     return bool(char) and unicodedata.category(char)[0] in "PS"
 
 
+#: A bare URL goldmark links (its linkify extension) before the typographer sees it: quotes and
+#: runs inside stay unescaped, as a backslash would end the link.
+_BARE_URL = re.compile(r"(?:https?://|www\.)\S*")
+
+
+def _typographic_run(char: str, before: str, after: str) -> bool:
+    """Whether ``char`` is part of ``--``, ``..``, ``<<`` or ``>>``, which the typographer rewrites."""
+    return char in (before, after)
+
+
+def _in_urls(plain: str) -> set[int]:
+    """Positions of ``plain`` inside bare URLs."""
+    return {i for url in _BARE_URL.finditer(plain) for i in range(url.start(), url.end())}
+
+
 def _restore_line(line: str) -> str:
     if not any(code in line for code in _FROM_PRIVATE):
         return line
@@ -59,6 +79,7 @@ def _restore_line(line: str) -> str:
     brackets = "](" in plain or "][" in plain or "]:" in plain
     # Hugo's Goldmark reads a heading's trailing ``{…}`` as HTML attributes (style=…, class=…).
     heading = re.match(r"#{1,6}(?:[ \t]|$)", line[start:]) is not None
+    in_url = _in_urls(plain) if "://" in plain or "www." in plain else set()
     out: list[str] = []
     for i, code in enumerate(line):
         char = _FROM_PRIVATE.get(code)
@@ -93,12 +114,17 @@ def _restore_line(line: str) -> str:
             escape = "~" in (before, after) or at_start
         elif char == "{":  # a shortcode opening (``{\{<`` reads as ``{{<``, Hugo runs nothing), heading attributes
             escape = heading or shortcodes.opens_shortcode(plain, i)
+        elif char in "\"'":  # the typographer would curl them
+            escape = i not in in_url
         elif char in "-+=":  # list bullets, thematic breaks, setext underlines
             rest = plain[start:].strip()
             escape = at_start and (_is_space(after) or set(rest) <= {char, " "})
             escape = escape or (char == "-" and plain[max(0, i - 2) : i] == "<!")  # Hugo's ``<!--more-->``
+            escape = escape or (char == "-" and i not in in_url and _typographic_run(char, before, after))
         else:  # "." or ")" closing an ordered-list number
             escape = re.fullmatch(r"\d{1,9}", plain[start:i]) is not None and _is_space(after)
+        if char in "<>." and i not in in_url and _typographic_run(char, before, after):
+            escape = True
         out.append("\\" + char if escape else char)
     return "".join(out)
 

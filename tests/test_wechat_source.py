@@ -252,6 +252,37 @@ def test_text_share_gives_its_text() -> None:
     assert article.body_html == "<p>第一行<br>第二行</p><p>第二段 &lt;b&gt;</p>"
 
 
+def text_share_page(text: str, title: str) -> str:
+    """Hand-made item_show_type 10 page whose title variable holds the whole post, as real text shares'
+    titles did (several lines, hundreds of characters)."""
+    return (
+        "<html><head><script>var item_show_type = \"10\";\nvar ct = \"1700000000\";\n"
+        f"var msg_title = '{title}'.html(false);\n"
+        "var msg_link = \"https://mp.weixin.qq.com/s/TextShareToken02\";\n"
+        f"var TextContentNoEncode = window.a_value_which_never_exists || '{text}';\n"
+        "</script></head><body></body></html>"
+    )
+
+
+def test_text_share_title_is_its_first_line_cut_short() -> None:
+    first = "这是一条很长的文字分享的第一行，" * 6  # 96 characters
+    text = f"\\x0a{first}\\x0a第二行\\x0a\\x0a第二段"
+    shared = wechat.classify(text_share_page(text, f"{first} 第二行 第二段"))
+    article = wechat.article_from_page(shared)
+    assert article.title == first[:64] + "…"
+    assert "\n" not in article.title and len(article.title) == 65
+    assert article.attribution.title == article.title
+    assert first in article.body_html and "第二段" in article.body_html  # the whole text stays in the body
+    assert wechat.article_from_page(shared, title_length=10).title == first[:10] + "…"
+
+
+def test_text_share_short_first_line_is_the_whole_title() -> None:
+    shared = wechat.classify(text_share_page("短的一行  \\x0a第二行很长很长", "短的一行 第二行很长很长"))
+    assert wechat.article_from_page(shared).title == "短的一行"
+    assert wechat.share_title("  \n" + "a" * 64 + "\nb") == "a" * 64  # exactly at the limit: not cut
+    assert wechat.share_title("a" * 65) == "a" * 64 + "…"
+
+
 # --- cleaning #js_content -----------------------------------------------------------------------
 
 

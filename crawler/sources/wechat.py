@@ -44,6 +44,9 @@ NORMAL = "normal"
 SHARE = "share"  #: a share of another article: follow ``Page.share_url``
 IMAGE_SHARE = "image-share"  #: item_show_type 8
 TEXT_SHARE = "text-share"  #: item_show_type 10
+#: Characters of a text share's first line kept as its title (``TEXT_SHARE_TITLE_LENGTH``), then ``…``.
+TITLE_LENGTH = 64
+ELLIPSIS = "…"
 # SourceError reasons of pages that give none.
 ANTI_CRAWL = "anti-crawl"
 DELETED = "deleted"
@@ -286,8 +289,17 @@ def _biz_link(js: JsVars) -> str:
     return canonical_url(f"https://{WECHAT_HOST}/s?__biz={biz}&mid={mid}&idx={idx}" + (f"&sn={sn}" if sn else ""))
 
 
-def metadata(page: Page) -> Metadata:
-    """Title, account, author, time, cover, description and canonical URL, with the notes' fallbacks."""
+def share_title(text: str, length: int = TITLE_LENGTH) -> str:
+    """A text share's title: the first line of its text holding any, cut to ``length`` characters
+    plus ``…`` when longer (the full text stays in the body)."""
+    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    line = re.sub(r"\s+", " ", line)
+    return line if len(line) <= length else line[:length].rstrip() + ELLIPSIS
+
+
+def metadata(page: Page, title_length: int = TITLE_LENGTH) -> Metadata:
+    """Title, account, author, time, cover, description and canonical URL, with the notes' fallbacks;
+    ``title_length``: where a text share's title (its first line) is cut."""
     js, soup = page.vars, page.soup
     link = _page_link(page)
     if not link:
@@ -301,8 +313,8 @@ def metadata(page: Page) -> Metadata:
         js.get("msg_title"), js.member("title"), _meta(soup, "og:title"),
         _tag_text(soup, "#activity-name", drop=("已付费",)), _tag_text(soup, "title"),
     )
-    if not title and page.kind == TEXT_SHARE:
-        title = _share_text(js).split("\n", 1)[0][:60].strip()
+    if page.kind == TEXT_SHARE:  # no title of its own: the page's title fields hold the whole post, if anything
+        title = share_title(_first(_share_text(js), title), title_length)
     if not title:
         raise SourceError("missing-title", f"{url} has no title")
     account = _first(js.get("nickname"), js.member("nick_name"), _tag_text(soup, "#js_name"), _tag_text(soup, "#post-user"))
@@ -347,15 +359,17 @@ def article_from_page(
     source: str = SOURCE,
     junk: Mapping[str, Mapping[str, Iterable[str]]] | None = None,
     reached_by: Iterable[str] = (),
+    title_length: int = TITLE_LENGTH,
 ) -> Article:
     """The Article of a NORMAL, IMAGE_SHARE or TEXT_SHARE page.
 
     ``reached_by``: the URLs that led here (requested URL, redirects, a share page);
     their identities become aliases, so any of them finds this article again.
+    ``title_length``: characters of a text share's first line kept as its title.
     """
     if page.kind == SHARE:
         raise SourceError("share", f"page shares {page.share_url}; follow it instead")
-    meta = metadata(page)
+    meta = metadata(page, title_length)
     body = body_html(page, junk or {}, meta.account_keys)
     if not BeautifulSoup(body, "lxml").get_text(strip=True) and "<img" not in body:
         raise SourceError("missing-content", f"{meta.url} has an empty body")

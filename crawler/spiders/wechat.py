@@ -138,6 +138,7 @@ class WechatPages(ArticleSpider):
                 source=self.settings.get("WECHAT_SOURCE_NAME"),
                 junk=self.settings.getdict("WECHAT_JUNK_RULES"),
                 reached_by=[url, *response.meta.get("redirect_urls", []), *response.meta.get("via", [])],
+                title_length=self.settings.getint("TEXT_SHARE_TITLE_LENGTH"),
             )
         except SourceError as exc:
             if exc.reason == source.ANTI_CRAWL:
