@@ -365,6 +365,8 @@ SETTINGS: tuple[Setting, ...] = (
     # Sources
     Setting("WALLSTREETCN_API_BASE", http_url, "an http(s) URL"),
     Setting("WECHAT_BASE", http_url, "an http(s) URL"),
+    Setting("INFOQ_BASE", http_url, "an http(s) URL"),
+    Setting("PINGWEST_BASE", http_url, "an http(s) URL"),
     Setting("LISTING_OVERLAP", at_least(0), "a whole number of seconds ≥ 0"),
     # Politeness and retries
     Setting("CONCURRENT_REQUESTS", at_least(1), "a whole number ≥ 1"),

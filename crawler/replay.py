@@ -10,7 +10,8 @@ Routes come from a JSON file::
             {"file": "ok.json"}]}
     ]}
 
-A route matches on the path and on every listed query parameter; a request
+A route matches on the path and on every listed query parameter (for a POST with a JSON
+object body, its top-level fields count as query parameters too, as JSON APIs take them); a request
 lacking one of its ``require_headers`` gets 403, as a picky API would. ``responses``
 are served in turn, the last one repeating; a response with ``"delay": SECONDS``
 is held that long before it is sent (to stop a crawl midway). Files are relative to the routes
@@ -102,13 +103,23 @@ class ReplayServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                try:
+                    fields = json.loads(self.rfile.read(length) or b"{}")
+                except ValueError:
+                    fields = {}
+                if not isinstance(fields, dict):
+                    fields = {}
+                self.do_GET({key: [str(value)] for key, value in fields.items() if not isinstance(value, (dict, list))})
+
+            def do_GET(self, fields: dict[str, list[str]] | None = None) -> None:
                 parts = urlsplit(self.path)
                 if parts.path == "/__requests__":
                     with server.lock:
                         self._send(200, {"Content-Type": "application/json"}, json.dumps(server.requests).encode())
                     return
-                query = parse_qs(parts.query, keep_blank_values=True)
+                query = {**parse_qs(parts.query, keep_blank_values=True), **(fields or {})}
                 with server.lock:
                     server.requests.append(self.path)
                     route = next((r for r in server.routes if r.matches(parts.path, query)), None)

@@ -1,6 +1,6 @@
 """Scrapy settings. Every value can be overridden on the command line with ``-s NAME=VALUE``."""
 
-from crawler.sources import wallstreetcn, wechat
+from crawler.sources import infoq, pingwest, wallstreetcn, wechat
 from pipelines.images import DEFAULT_RULES
 from pipelines.render import DEFAULT_FRONT_MATTER
 
@@ -82,6 +82,9 @@ FEED_EXPORT_ENCODING = "utf-8"
 
 # --- Sources ----------------------------------------------------------------
 WALLSTREETCN_API_BASE = wallstreetcn.DEFAULT_API_BASE
+#: Hosts of the listed sources (crawler.spiders.listed; tests and -a demo=1 point them at a replay server).
+INFOQ_BASE = infoq.DEFAULT_BASE
+PINGWEST_BASE = pingwest.DEFAULT_BASE
 #: Seconds below the newest item the last completed run listed that a scheduled run still reads.
 LISTING_OVERLAP = 3600
 #: Source label of WeChat articles (category, tag, output folder, footer link label).
@@ -115,6 +118,8 @@ FRONT_MATTER = DEFAULT_FRONT_MATTER
 DISCLAIMERS = {
     "wallstreetcn": wallstreetcn.DISCLAIMER,
     "wechat": wechat.DISCLAIMER,
+    "infoq": infoq.DISCLAIMER,
+    "pingwest": pingwest.DISCLAIMER,
 }
 #: Ordered (regex, replacement) rules for image URLs and thumbnails; the first match wins.
 IMAGE_URL_REWRITES = [list(rule) for rule in DEFAULT_RULES]

