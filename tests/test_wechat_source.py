@@ -325,7 +325,7 @@ def test_list_items_wrapped_in_sections_keep_their_text() -> None:
     md = to_markdown(clean_content(content_of("wae_normal_01_xuanyuan_code")))
     assert "* [一个神奇的网站：在线版“Wireshark”！](https://mp.weixin.qq.com/s?__biz=MzIyNjMxOTY0NA==&mid=2247504004&idx=1&sn=64141adc69cc0d511aff67401c6d76c0&scene=21#wechat_redirect)" in md
     assert "## 尝试定位" in md.split("\n")
-    assert "> tshark -r \"/Users/xuanyuan/easytshark/UtWPGrZr.pcap\" -T pdml" in md.split("\n")
+    assert '> tshark -r \\"/Users/xuanyuan/easytshark/UtWPGrZr.pcap\\" -T pdml' in md.split("\n")  # quotes escaped for Hugo's typographer
 
 
 @pytest.mark.parametrize(
