@@ -43,6 +43,7 @@ PERMANENT_REASONS = frozenset({
     "missing-url", "missing-title", "missing-time", "missing-content", "missing-id", "missing-file",
     "bad-json", "bad-envelope", "bad-detail", "bad-listing", "api-error", "render", "front-matter", "unsupported",
     "bad-id", "id-mismatch", "bad-time", "bad-item", "unsafe-path",
+    "bad-body",  # an infoq body that is no node tree
     "http-400", "http-401", "http-403", "http-404", "http-410", "http-451",
     # refused or unreadable input (crawler.outbound, crawler.inputs, pipelines.limits)
     "disallowed-url", "not-a-file", "too-large", "bad-gzip", "too-deep",

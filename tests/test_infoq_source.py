@@ -8,6 +8,7 @@ import json
 import pytest
 from bs4 import BeautifulSoup
 
+from crawler import outcomes
 from crawler.sources import SourceError, infoq
 from crawler.sources.listed import Fetch
 from pipelines import clean, markdown
@@ -78,6 +79,7 @@ def test_refused_trees() -> None:
     with pytest.raises(SourceError) as bad:
         infoq.tree_to_html({"type": "doc"})
     assert bad.value.reason == "bad-body"
+    assert outcomes.failure_class("bad-body") == outcomes.PERMANENT  # fetching it again gives the same body
     deep: dict = para(text("x"))
     for _ in range(infoq.MAX_TREE_DEPTH + 5):
         deep = {"type": "blockquote", "content": [deep]}

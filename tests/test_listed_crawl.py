@@ -5,11 +5,13 @@ bodies and pingwest listing, see the fixtures' PROVENANCE)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import frontmatter
 
-from tests.conftest import ROOT, MockServer, run_crawl
+from tests.conftest import ROOT, MockServer, run_crawl, serve
+from tests.test_jobdir import SERIAL, check_resumed, interrupted, requested, slow
 
 INFOQ_IDS = ["01aguG1Yrgxl0bpmfZps", "AWhEVVgvNquuiKZdRQ0H", "jc1vll7xctqYlopcwIKe", "sHqj6EHMWML2TQi3uTdj",
              "xfQ6bClXS02hYhOOqfr4", "xsZUSSR8PRtcjZobwkYA"]
@@ -53,3 +55,23 @@ def test_pingwest_crawls_since_a_day(tmp_path: Path) -> None:
 def test_bad_base_setting_is_refused(tmp_path: Path) -> None:
     result = run_crawl("infoq", tmp_path / "out", settings={"INFOQ_BASE": "ftp://x"})
     assert result.returncode == 1 and "setting INFOQ_BASE='ftp://x' is refused" in result.log
+
+
+def test_infoq_pauses_and_resumes(tmp_path: Path) -> None:
+    """JOBDIR: stopped with SIGINT once one article is written, the same command finishes the rest
+    without fetching any body again (requests with their Fetch meta are stored on disk)."""
+    routes = json.loads((ROOT / "demo" / "infoq.json").read_text(encoding="utf-8"))
+    for route in routes["routes"]:
+        route["file"] = str(ROOT / "demo" / route["file"])
+    fast = "/infoq-content/AWhEVVgvNquuiKZdRQ0H.json"
+    settings = {**SERIAL, "JOBDIR": str(tmp_path / "job"), "SCHEDULER_DISK_QUEUE": "scrapy.squeues.PickleFifoDiskQueue",
+                "SCHEDULER_MEMORY_QUEUE": "scrapy.squeues.FifoMemoryQueue"}
+    with serve(slow(routes, "/public/v1/article/getList", "/public/v1/article/getDetail", fast), tmp_path, "server") as server:
+        settings["INFOQ_BASE"] = server.url
+        first = interrupted("infoq", tmp_path / "out", settings=settings)
+        first_files = set(first.files())
+        second = run_crawl("infoq", tmp_path / "out", settings=settings)
+        served = server.requests()
+    check_resumed(first, first_files, second, {f"content/posts/infoq/{uuid}.md" for uuid in INFOQ_IDS})
+    bodies = [f"/infoq-content/{uuid}.json" for uuid in INFOQ_IDS if uuid != "jc1vll7xctqYlopcwIKe"]  # that one is HTML
+    assert requested(served, bodies) == dict.fromkeys(bodies, 1), served

@@ -43,7 +43,7 @@ HEADERS = {
 #: Block and inline node types of a body tree → HTML element (children inside it).
 NODE_TAGS = {
     "paragraph": "p", "blockquote": "blockquote", "bulletedlist": "ul", "numberedlist": "ol",
-    "listitem": "li", "codeinline": "code",
+    "listitem": "li",
 }
 #: Text marks → HTML element.
 MARK_TAGS = {"bold": "strong", "strong": "strong", "italic": "em", "em": "em", "strike": "del",
@@ -122,8 +122,7 @@ def item_time(item: dict[str, Any]) -> int:
 
 
 def skip_reason(item: dict[str, Any]) -> str | None:
-    """Listing items that are no article page of ours: paid columns and videos are not listed by getList
-    with ``type`` 1; every item is fetched."""
+    """None: every listed item is fetched (no paid or members-only flag of InfoQ's is on record)."""
     return None
 
 

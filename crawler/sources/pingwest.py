@@ -35,7 +35,7 @@ ARTICLE_URL = "https://www.pingwest.com/a/{id}"
 ARTICLE_PATH_RE = re.compile(r"^(?:https?:)?(?://(?:www\.)?pingwest\.com)?/a/([1-9][0-9]{0,11})/?$")
 TIME_RANGE = range(631152000, 7258118400)
 TITLE_SUFFIX = re.compile(r"\s*[-|_–—]\s*品玩\s*$")
-#: Resizing suffixes of cdn.pingwest.com images; without one the original is served.
+#: Host of article images; without its ``?x-oss-process=`` resize suffix it serves the original.
 IMAGE_HOST = "cdn.pingwest.com"
 HEADERS = {"Referer": "https://www.pingwest.com/", "X-Requested-With": "XMLHttpRequest"}
 _CHINA = ZoneInfo("Asia/Shanghai")
@@ -126,6 +126,7 @@ def item_time(item: dict[str, Any]) -> int:
 
 
 def skip_reason(item: dict[str, Any]) -> str | None:
+    """None: every listed item is an article to fetch."""
     return None
 
 

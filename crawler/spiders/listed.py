@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import datetime
 from types import ModuleType
 from typing import Any
@@ -140,8 +141,7 @@ class ListedSpider(ArticleSpider):
                 continue
             self.requested[url] = shown
             fetch = self.source.detail_request(self.base, article_id)
-            yield self.fetch_request(Fetch(fetch.url, fetch.method, fetch.body, fetch.headers, fetch.step,
-                                           {**fetch.data, "id": article_id, "time": shown}), url)
+            yield self.fetch_request(replace(fetch, data={**fetch.data, "id": article_id, "time": shown}), url)
         oldest = min((shown for _, shown, _ in entries), default=None)
         past_overlap = self.mark is not None and oldest is not None and oldest < self.mark - self.overlap
         self.reached_mark = self.reached_mark or past_overlap
