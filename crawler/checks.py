@@ -35,6 +35,7 @@ from crawler import inputs
 from crawler.arguments import (
     BOOLEAN_ACCEPTED, URLS_FILE_ACCEPTED, Refused, boolean, parse_arguments, refused, whole_number,
 )
+from pipelines.paths import UnsafePath, check_part
 
 #: Placeholders ``ARTICLE_PATH`` may use (filled per article by ``pipelines.adapters.output_path``).
 ARTICLE_PATH_FIELDS = ("source", "id")
@@ -185,6 +186,17 @@ def string_map(value: Any) -> dict[str, str]:
     if not isinstance(found, Mapping) or not all(isinstance(v, str) for v in found.values()):
         raise ValueError("not a JSON object of strings")
     return {str(k): v for k, v in found.items()}
+
+
+def source_names(value: Any) -> dict[str, str]:
+    """``WEB_SOURCE_NAMES``: domain → a name fit for a folder, category and tag (one path part)."""
+    found = string_map(value)
+    for domain, name in found.items():
+        try:
+            check_part("source name", name)
+        except UnsafePath as exc:
+            raise ValueError(f"{domain!r}: {exc}") from None
+    return found
 
 
 def front_matter(value: Any) -> dict[str, Any]:
@@ -362,6 +374,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WECHAT_JUNK_RULES", junk_rules,
             'a JSON object of account to {"blocks"|"trailer"|"images": [regex, …]}, such as {"*": {"blocks": ["关注我们"]}}'),
     Setting("WECHAT_SOURCE_NAME", label, "a plain name of letters, digits, _ . - such as wechat"),
+    Setting("WEB_SOURCE_NAMES", source_names, 'a JSON object of registrable domain to source name, such as {"xinhuanet.com": "新华网"}'),
+    Setting("WEB_MIN_TEXT", at_least(1), "a whole number of characters ≥ 1"),
     # Sources
     Setting("WALLSTREETCN_API_BASE", http_url, "an http(s) URL"),
     Setting("WECHAT_BASE", http_url, "an http(s) URL"),

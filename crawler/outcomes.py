@@ -51,6 +51,8 @@ PERMANENT_REASONS = frozenset({
     # images that are no usable image (pipelines.imagecheck): the same bytes fail the same way
     "empty", "placeholder-image", "html-not-image", "not-an-image", "unsupported-format", "too-many-pixels",
     "corrupt-image",
+    # a page of any site that holds no article (crawler.sources.web)
+    "no-article",
 })
 
 

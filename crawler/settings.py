@@ -1,6 +1,6 @@
 """Scrapy settings. Every value can be overridden on the command line with ``-s NAME=VALUE``."""
 
-from crawler.sources import infoq, pingwest, wallstreetcn, wechat
+from crawler.sources import infoq, pingwest, wallstreetcn, web, wechat
 from pipelines.images import DEFAULT_RULES
 from pipelines.render import DEFAULT_FRONT_MATTER
 
@@ -96,6 +96,12 @@ WECHAT_BASE = f"https://{wechat.WECHAT_HOST}"
 WECHAT_JUNK_RULES: dict[str, dict[str, list[str]]] = {}
 #: Characters of a WeChat text share's first line kept as its title (it has none of its own), then "…".
 TEXT_SHARE_TITLE_LENGTH = wechat.TITLE_LENGTH
+#: Source label of pages of other sites (``web`` spider, backfills) by registrable domain, e.g.
+#: {"xinhuanet.com": "新华网"}; a domain not listed is its own label.
+WEB_SOURCE_NAMES: dict[str, str] = {}
+#: Characters of text outside links a page's main content needs to count as an article
+#: (fewer: ``no-article``, as for a home page, a listing, an error page or a login wall).
+WEB_MIN_TEXT = web.MIN_TEXT
 
 # --- Output -----------------------------------------------------------------
 ITEM_PIPELINES = {

@@ -1,5 +1,6 @@
-"""``scrapy crawl backfill``: a mixed list of URLs and saved files, dispatched per source,
-with unsupported lines reported and a retry file that feeds straight back in."""
+"""``scrapy crawl backfill``: a mixed list of URLs and saved files, dispatched per source (any
+other page to the generic path), with unsupported lines reported and a retry file that feeds
+straight back in."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import ROOT, WECHAT, WSCN, MockServer, crawl_command, run_crawl, serve, wechat_routes, wscn_routes
+from crawler.sources.web import url_id
+from tests.conftest import FIXTURES, ROOT, WECHAT, WSCN, MockServer, crawl_command, run_crawl, serve, wechat_routes, wscn_routes
 
 POSTS = "content/posts/wallstreetcn"
 WECHAT_POSTS = "content/posts/wechat"
@@ -21,6 +23,10 @@ SHORT = "https://mp.weixin.qq.com/s/KDWh_qGpFN5Vu1TR9t30Mw"
 LONG = ("https://mp.weixin.qq.com/s?__biz=MzIzNDcyMTI5MQ==&mid=2247664546&idx=2&sn=cf3b894cff1fe9892fb0598a40c465fb"
         "&chksm=e91364ef142eca992924da1e7efc132a7fe301ebfdf403668e506be0bfada295cee7b112fd20&scene=21#rd")
 DELETED = "https://mp.weixin.qq.com/s/fixture_deleted_01"
+#: any other site goes to the generic path, where the outbound guard still refuses private addresses
+PRIVATE = "http://10.0.0.1/news/1"
+#: the URL the saved banyuetan page names as its own (og:url)
+BANYUETAN = "http://www.banyuetan.org/jmcs/detail/20200102/1000200033136171577956287380194268_1.html"
 
 
 def backfill(server: MockServer, output: Path, *args: str, stdin: str | None = None):
@@ -52,6 +58,7 @@ def mixed(tmp_path_factory: pytest.TempPathFactory):
     shutil.copy(WSCN / "article-3740710.json", saved / "3740710.json")  # a saved API answer
     shutil.copy(WECHAT / "pages" / "wae_normal_03_yinji_blockquote_qr.html.gz", saved / "page.html.gz")  # a saved WeChat page
     (saved / "notes.txt").write_text("not an article\n", encoding="utf-8")  # hand-made: an unknown saved file
+    shutil.copy(FIXTURES / "generic" / "banyuetan.org.1000200033136171577956287380194268_1.html", saved / "news.html")
     urls = tmp / "urls.txt"
     urls.write_text(
         "# mixed backfill list\n"
@@ -59,7 +66,7 @@ def mixed(tmp_path_factory: pytest.TempPathFactory):
         "https://wallstreetcn.com/articles/3782700?keyword=ai\n"
         "https://wallstreetcn.com/articles/3782635\n"
         "https://wallstreetcn.com/articles/3782699\n"
-        "https://example.com/news/1\n"
+        f"{PRIVATE}\n"
         f"{(saved / '3740710.json').as_uri()}\n"
         f"{saved / 'notes.txt'}\n"
         "   \n"
@@ -67,7 +74,8 @@ def mixed(tmp_path_factory: pytest.TempPathFactory):
         f"{LONG}\n"
         f"{DELETED}\n"
         "https://wallstreetcn.com/articles/3782700\n"  # the first line's article again
-        f"{(saved / 'page.html.gz').as_uri()}\n",
+        f"{(saved / 'page.html.gz').as_uri()}\n"
+        f"{saved / 'news.html'}\n",  # a saved page of another site
         encoding="utf-8",
     )
     out = tmp / "out"
@@ -85,6 +93,7 @@ def mixed(tmp_path_factory: pytest.TempPathFactory):
 def test_supported_urls_are_written_and_saved_files_recognised(mixed) -> None:
     files = mixed["first_files"]
     assert sorted(files) == [
+        f"content/posts/banyuetan.org/{url_id(BANYUETAN)}.md",  # the generic path, by the page's own URL
         f"{POSTS}/3740710.md",
         f"{WECHAT_POSTS}/3234721291_2247664546_2.md",  # the long link, by its identity
         f"{WECHAT_POSTS}/s_KDWh_qGpFN5Vu1TR9t30Mw.md",
@@ -98,17 +107,17 @@ def test_the_rest_is_reported_never_dropped(mixed) -> None:
     assert first.returncode == 3, first.log
     assert sorted((s["url"], s["reason"]) for s in report["skipped"]) == sorted([
         ("https://wallstreetcn.com/articles/3782635", "paid"),
-        ("https://example.com/news/1", "unsupported"),
         ((saved / "notes.txt").as_uri(), "unsupported"),
         ("https://wallstreetcn.com/articles/3782700", "duplicate-url"),
     ])
     assert sorted((f["url"], f["reason"], f["kind"]) for f in report["failed"]) == [
+        (PRIVATE, "disallowed-url", "permanent"),
         (DELETED, "deleted", "permanent"),
         ("https://wallstreetcn.com/articles/3782699", "api-error", "permanent"),
         ("https://wallstreetcn.com/articles/3782700", "http-500", "transient"),
     ]
-    assert report["failed_by_kind"] == {"permanent": 2, "transient": 1}
-    assert "Skipped https://example.com/news/1: unsupported" in first.log
+    assert report["failed_by_kind"] == {"permanent": 3, "transient": 1}
+    assert f"Skipped {(saved / 'notes.txt').as_uri()}: unsupported" in first.log
 
 
 def test_retry_file_round_trips(mixed) -> None:
@@ -133,6 +142,7 @@ def test_stored_articles_are_skipped_unless_forced(mixed, tmp_path: Path) -> Non
     assert stored == sorted([
         "https://wallstreetcn.com/articles/3782700?keyword=ai", SHORT, LONG,
         (urls.parent / "saved" / "3740710.json").as_uri(), (urls.parent / "saved" / "page.html.gz").as_uri(),
+        (urls.parent / "saved" / "news.html").as_uri(),
     ])
     # Only what is not stored is fetched again: the failures, and the paid piece (known paid only from its detail).
     assert sorted(skipped_requests) == sorted([DETAIL.format(3782635), DETAIL.format(3782699), urlsplit(DELETED).path])

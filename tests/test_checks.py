@@ -177,7 +177,7 @@ def test_unknown_spider_is_one_line(tmp_path: Path) -> None:
     result = run_crawl("wallstreetcm", tmp_path / "out")
     line = one_error_line(result.log)
     assert result.returncode == 1
-    assert line == "scrapy crawl: error: spider 'wallstreetcm' is refused (no such spider); accepted: backfill, infoq, pingwest, wallstreetcn, wechat"
+    assert line == "scrapy crawl: error: spider 'wallstreetcm' is refused (no such spider); accepted: backfill, infoq, pingwest, wallstreetcn, web, wechat"
 
 
 def test_good_values_crawl_and_reach_the_code_parsed(tmp_path: Path) -> None:

@@ -4,10 +4,11 @@
 
 One URL per line; blank lines and ``#`` comments are ignored. A line may be a
 source's article URL or a saved page (``file://…`` or a plain path), which is
-recognised from its own content; ``ROUTES`` sends each to its source. Stored
+recognised from its own content; ``ROUTES`` sends each to its source, and any other
+http(s) URL or saved HTML page to the generic path (``crawler.sources.web``). Stored
 articles are skipped unless ``-a refresh=1`` (or its old name ``force=1``); lines no
-source takes are reported as skipped ``unsupported``, lines that are no URL or path
-fail ``bad-line``. The list is read lazily: a line is read only once the scheduler
+source takes (a saved file that is no HTML page) are reported as skipped ``unsupported``,
+lines that are no URL or path fail ``bad-line``. The list is read lazily: a line is read only once the scheduler
 has room, so a list of any length never sits in memory.
 """
 
@@ -25,10 +26,11 @@ from w3lib.url import file_uri_to_path
 
 from crawler.arguments import REFRESH, URLS_FILE_ACCEPTED, Argument, text
 from crawler.inputs import SavedPageError, as_url, decode_saved, read_saved, saved_page_limit
-from crawler.sources import wallstreetcn, wechat
+from crawler.sources import wallstreetcn, web, wechat
 from crawler.sources.wechat_url import article_identity
 from crawler.spiders import wallstreetcn as wallstreetcn_spider
 from crawler.spiders.base import ArticleSpider
+from crawler.spiders.web import WebPages
 from crawler.spiders.wechat import WechatPages
 from pipelines.article import Article
 
@@ -52,7 +54,7 @@ def saved_text(uri: str, limit: int) -> str:
     return decode_saved(read_saved(Path(file_uri_to_path(uri)), limit), limit)
 
 
-class BackfillSpider(WechatPages):
+class BackfillSpider(WebPages, WechatPages):
     name = "backfill"
     arguments = (
         *ArticleSpider.arguments,
@@ -124,6 +126,14 @@ class BackfillSpider(WechatPages):
             return None
         return self.page_request(url)
 
+    # --- any other page (page handling from WebPages) ---------------------------------------------
+
+    def any_page_request(self, url: str, article_id: str | None) -> Request | None:
+        if self.is_backed_off(url):
+            self.report_not_attempted(url)
+            return None
+        return self.web_request(url)
+
 
 ROUTES: tuple[Route, ...] = (
     Route(
@@ -137,5 +147,12 @@ ROUTES: tuple[Route, ...] = (
         identify=article_identity,
         recognizes=wechat.is_wechat_page,
         request=BackfillSpider.wechat_request,
+    ),
+    # Last: takes every http(s) URL and saved HTML page the sources above did not.
+    Route(
+        prefix=web.ALIAS_PREFIX.rstrip(":"),
+        identify=web.web_identity,
+        recognizes=web.looks_like_html,
+        request=BackfillSpider.any_page_request,
     ),
 )

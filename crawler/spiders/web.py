@@ -1,0 +1,108 @@
+"""Articles from any site, by URL: the generic path (``crawler.sources.web``).
+
+    scrapy crawl web -a urls=URL[,URL…] | -a urls_file=FILE [-a refresh=1]
+
+URLs may be any http(s) article page, ``file://`` URLs or paths of saved pages (``.html`` or
+``.html.gz``). Any public host may be asked: the list is the user's; ``crawler.outbound`` still
+refuses private addresses (``disallowed-url``). Articles already stored are skipped (``stored``)
+unless ``-a refresh=1``. ``WebPages`` holds the page handling so the backfill spider reuses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from scrapy import Request
+from scrapy.http import Response
+
+from crawler.arguments import REFRESH, URLS_FILE_ACCEPTED, Argument, comma_list, text
+from crawler.inputs import GZIP_MAGIC, ListFailure, as_url, gunzip, saved_page_limit, split_urls
+from crawler.sources import SourceError
+from crawler.sources import web as source
+from crawler.spiders.base import ArticleSpider
+from pipelines.article import Article
+
+
+class WebPages(ArticleSpider):
+    """Fetching and reading any article page, for any ``ArticleSpider``: ``web_request(url)`` makes
+    the request, ``parse_web`` yields the Article or records the named failure."""
+
+    def web_request(self, url: str) -> Request:
+        return Request(url, headers=source.HEADERS, callback=self.parse_web, errback=self.request_failed,
+                       meta={"article_url": url})
+
+    def web_html(self, response: Response) -> str:
+        """The page's text: gunzipped when saved gzipped, decoded as declared or detected
+        (``source.decode_html``; the HTTP header is one declaration, not the last word)."""
+        body = response.body
+        if body[:2] == GZIP_MAGIC:
+            body = gunzip(body, saved_page_limit(self.settings))
+        content_type = response.headers.get("Content-Type")
+        return source.decode_html(body, content_type.decode("latin-1") if content_type else None)
+
+    def parse_web(self, response: Response) -> Iterator[Article]:
+        url = response.meta.get("article_url", response.url)
+        try:
+            article = source.article_from_page(
+                self.web_html(response),
+                url if url.startswith("file:") else response.url,
+                names=self.settings.getdict("WEB_SOURCE_NAMES"),
+                timezone=self.settings.get("TIMEZONE"),
+                min_text=self.settings.getint("WEB_MIN_TEXT"),
+                reached_by=[url, *response.meta.get("redirect_urls", [])],
+            )
+        except SourceError as exc:
+            self.fail(url, exc.reason, exc.detail)
+            return
+        yield from self.unless_stored(response, [article])
+
+
+class WebSpider(WebPages):
+    name = "web"
+    retry_hint = "retry later with -a urls="
+    arguments = (
+        *ArticleSpider.arguments,
+        Argument("urls", comma_list, "article links or saved pages, comma-separated"),
+        Argument("urls_file", text, URLS_FILE_ACCEPTED),
+        REFRESH,
+    )
+    required_arguments = (("urls", "urls_file"),)
+
+    def __init__(self, urls: str = "", urls_file: str = "", refresh: bool = False, **kwargs: Any):
+        super().__init__(**kwargs)
+        if not urls.strip(" ,") and not urls_file:
+            raise ValueError("give the articles with -a urls=URL[,URL…] or -a urls_file=FILE")
+        self.urls = urls
+        self.urls_file = urls_file
+        self.refresh = refresh
+
+    async def given_urls(self) -> AsyncIterator[str]:
+        """The ``-a urls=`` items, then the ``-a urls_file=`` lines, as URLs (paths made ``file://``)."""
+        for entry in split_urls(self.urls):
+            if isinstance(entry, ListFailure):
+                self.fail(entry.where, entry.reason, entry.detail)
+            else:
+                yield as_url(entry)
+        if self.urls_file:
+            async for entry in self.listed_urls(self.urls_file):
+                yield as_url(entry)
+
+    async def start(self) -> AsyncIterator[Request]:
+        listed = await asyncio.to_thread(self.count_listed, self.urls_file) if self.urls_file else 0
+        self.url_total = None if listed is None else sum(1 for _ in split_urls(self.urls)) + listed
+        seen: set[str] = set()
+        async for url in self.given_urls():
+            identity = source.web_identity(url)
+            key = f"{source.ALIAS_PREFIX}{identity}" if identity else url
+            if key in seen:
+                self.skip(url, "duplicate-url", f"same page as an earlier URL ({key})")
+                continue
+            seen.add(key)
+            if identity and self.stored(url, [key]):
+                continue
+            if self.is_backed_off(url):
+                self.report_not_attempted(url)
+                continue
+            yield self.web_request(url)
