@@ -47,6 +47,10 @@ def test_an_undeclared_gbk_page_is_detected() -> None:
     (None, b"\xef\xbb\xbf<p>\xe6\x96\xb0</p>", "<p>新</p>"),  # BOM, removed
     ("text/html; charset=utf-8", b'<meta charset="big5">' + "新聞".encode("big5"), '<meta charset="big5">新聞'),
     ("text/html; charset=klingon", "新闻".encode("utf-8"), "新闻"),  # an unknown name is no declaration
+    # a UTF-8 page with one broken byte stays UTF-8 (GB18030 would read it as other characters)
+    ("text/html; charset=utf-8", "<p>新闻报道</p>".encode("utf-8") * 200 + b"\xff", "<p>新闻报道</p>" * 200 + "\ufffd"),
+    # a GBK page served as UTF-8 with nothing else declared: far too many bad bytes to be UTF-8
+    ("text/html; charset=utf-8", "<p>钢铁行业</p>".encode("gbk") * 50, "<p>钢铁行业</p>" * 50),
 ])
 def test_declared_encoding_first_then_detection(declared: str | None, body: bytes, expected: str) -> None:
     assert web.decode_html(body, declared) == expected
@@ -166,3 +170,13 @@ def test_source_names_are_checked_as_path_parts() -> None:
     for bad in ('{"a.com": "../x"}', '{"a.com": ".hidden"}', '{"a.com": "a/b"}', '{"a.com": ""}', '["a.com"]'):
         with pytest.raises(ValueError):
             source_names(bad)
+
+
+def test_a_saved_page_resolves_its_links_against_its_own_url() -> None:
+    article = web.article_from_page(page("rich.html"), "file:///tmp/saved/rich.html")
+    assert article.url == "https://blog.example.com.cn/posts/timezones?utm_source=feed"
+    assert article.cover == "https://blog.example.com.cn/static/cover.png"
+    body = body_of(render(article, RenderConfig()))
+    assert "![时区转换示意图](https://blog.example.com.cn/posts/images/tz-diagram.png)" in body
+    assert "[夏令时一文](https://blog.example.com.cn/posts/dst)" in body
+    assert "file:" not in body

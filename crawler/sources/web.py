@@ -55,6 +55,8 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]
 #: Bytes at the start of a page where a ``<meta charset>`` counts (a wrapper like the Wayback
 #: Machine's puts its own markup before the page's head).
 _DECLARATION_WINDOW = 64 * 1024
+#: Bytes per bad byte a page may hold and still be read in its declared encoding (``decode_html``).
+_STRAY_BYTES = 1000
 _LAZY_SOURCES = ("data-src", "data-original", "data-lazy-src", "data-actualsrc", "data-url")
 _PLACEHOLDER = re.compile(r"^(data:|about:)|(^|/)(blank|space|spacer|pixel|placeholder|loading|lazy)[^/]*\.(gif|png|svg)$", re.I)
 #: Text of the paragraph a data table waits in while readability runs (invisible separators around it).
@@ -113,17 +115,31 @@ def declared_encodings(body: bytes, content_type: str | None) -> list[str]:
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> str:
-    """A page's text: the first declared encoding the bytes are valid in, else UTF-8 when they are
-    valid UTF-8, else GB18030 (GBK's superset, the common undeclared case here), else UTF-8 with
-    replacement characters. A declaration the bytes contradict (a GB2312 page served or wrapped as
-    UTF-8) is passed over instead of turning the page into replacement characters."""
-    for encoding in [*declared_encodings(body, content_type), "utf-8", "gb18030"]:
+    """A page's text, decoded by the first rule that fits:
+
+    1. the first declared encoding the bytes are valid in (a declaration they contradict, such as a
+       GB2312 page served or wrapped as UTF-8, is passed over instead of making it replacement characters);
+    2. UTF-8, when they are valid UTF-8;
+    3. a declared encoding they are almost valid in (at most one bad byte in ``_STRAY_BYTES``): a page
+       with a few broken bytes keeps its encoding, with replacement characters there;
+    4. GB18030 (GBK's superset), when they are valid in it: the common undeclared case here;
+    5. UTF-8 with replacement characters.
+    """
+    declared = declared_encodings(body, content_type)
+    for encoding in [*declared, "utf-8"]:
         try:
-            text = body.decode(encoding)
-        except (UnicodeDecodeError, LookupError):
+            return body.decode(encoding).removeprefix("\ufeff")
+        except UnicodeDecodeError:
             continue
-        return text.removeprefix("\ufeff")
-    return body.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    allowed = max(1, len(body) // _STRAY_BYTES)
+    for encoding in declared:
+        text = body.decode(encoding, errors="replace")
+        if text.count("\ufffd") - body.decode(encoding, errors="ignore").count("\ufffd") <= allowed:
+            return text.removeprefix("\ufeff")
+    try:
+        return body.decode("gb18030").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        return body.decode("utf-8", errors="replace").removeprefix("\ufeff")
 
 
 # --- Identity and labels ----------------------------------------------------------------------------
@@ -288,12 +304,20 @@ def _author(tree: lxml.html.HtmlElement, meta: Mapping[str, str], ld: list[dict[
     return _clean_author(match.group(1)) if match else ""
 
 
+def own_url(tree: lxml.html.HtmlElement, url: str) -> str:
+    """The URL the page names as its own (``<link rel=canonical>``, ``og:url``), else ``url`` when it
+    is http(s), without fragment; "" for a saved page that names none."""
+    declared = [link.get("href") or "" for link in tree.xpath('//link[@rel="canonical"]')]
+    declared += [m.get("content") or "" for m in tree.xpath('//meta[@property="og:url"]')]
+    found = next((u for u in (_absolute(d, url) for d in declared if d.strip()) if u), "") or _absolute(url, url)
+    return urldefrag(found).url
+
+
 def metadata(tree: lxml.html.HtmlElement, url: str, zone: ZoneInfo) -> Metadata:
     """The article's metadata; ``url`` is where the page was read (the canonical URL's fallback)."""
     meta = _meta(tree)
     ld = list(_json_ld(tree))
-    canonical = next((_absolute(link.get("href") or "", url) for link in tree.xpath('//link[@rel="canonical"]')), "")
-    canonical = urldefrag(canonical or _absolute(meta.get("og:url", ""), url) or _absolute(url, url)).url
+    canonical = own_url(tree, url)
     if not canonical:  # a saved page (file://) read without a URL of its own
         raise SourceError("missing-url", "the saved page names no URL of its own (canonical link or og:url)")
     site = meta.get("og:site_name", "")
@@ -304,8 +328,9 @@ def metadata(tree: lxml.html.HtmlElement, url: str, zone: ZoneInfo) -> Metadata:
     if not title:
         raise SourceError("missing-title", "the page has no title")
     cover = meta.get("og:image") or meta.get("twitter:image") or ""
+    base = url if web_identity(url) else canonical
     return Metadata(title=title, url=canonical, published=published, author=_author(tree, meta, ld),
-                    cover=_absolute(cover, url) if cover else "", site_name=site)
+                    cover=_absolute(cover, base) if cover else "", site_name=site)
 
 
 # --- Body --------------------------------------------------------------------------------------------
@@ -411,7 +436,8 @@ def article_from_page(html: str, url: str, *, names: Mapping[str, str] | None = 
         tree = lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError) as exc:
         raise SourceError(NO_ARTICLE, f"unparsable page ({exc})") from None
-    body = main_content(html, url)
+    # Relative links of a saved page point into the site it was saved from, not the folder it sits in.
+    body = main_content(html, url if web_identity(url) else own_url(tree, url) or url)
     check_article(body, min_text)
     info = metadata(tree, url, ZoneInfo(timezone))
     _drop_title(body, info.title)
