@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
+import lxml.html
 import pytest
 
 from crawler.checks import source_names
@@ -180,3 +182,17 @@ def test_a_saved_page_resolves_its_links_against_its_own_url() -> None:
     assert "![时区转换示意图](https://blog.example.com.cn/posts/images/tz-diagram.png)" in body
     assert "[夏令时一文](https://blog.example.com.cn/posts/dst)" in body
     assert "file:" not in body
+
+
+@pytest.mark.parametrize(("head", "expected"), [
+    ("美联储：年内或再降息一次", "美联储：年内或再降息一次"),  # a colon is the headline's own
+    ("钢铁行业低碳转型观察_示例日报", "钢铁行业低碳转型观察"),
+    (" 武汉的声音：有英勇的你，才有英雄的城！-新华网 ", "武汉的声音：有英勇的你，才有英雄的城！"),
+    ("Time zones in Python | Example Blog", "Time zones in Python"),
+    ("A-B", "A-B"),  # too short to tell a site name from the headline
+])
+def test_titles_from_the_title_element_lose_only_a_trailing_site_name(head: str, expected: str) -> None:
+    """Hand-made heads: no og:title, no h1."""
+    tree = lxml.html.document_fromstring(
+        f'<html><head><title>{head}</title><meta name="publishdate" content="2026-01-01"></head><body><p>正文</p></body></html>')
+    assert web.metadata(tree, "https://news.example.com/a", ZoneInfo("Asia/Shanghai")).title == expected

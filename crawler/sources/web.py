@@ -2,8 +2,8 @@
 
 The body comes from readability-lxml (chosen over trafilatura on measured fidelity, see the
 README's "Any URL"); the metadata from the page's own declarations first (``<link rel=canonical>``,
-Open Graph, JSON-LD, ``<meta>``, ``<time>``), then htmldate's heuristics for the date (htmldate
-ships with trafilatura). A page that holds no article — a home page, a listing, an error
+Open Graph, JSON-LD, ``<meta>``, ``<time pubdate>``), then htmldate's heuristics for the date
+(trafilatura's date module, a package of its own). A page that holds no article — a home page, a listing, an error
 page, a login wall — is the failure ``no-article``, never a file of navigation text.
 
 Identity: the page's canonical URL, hashed (``url_id``): stable, path-safe and the same for
@@ -63,7 +63,8 @@ _PLACEHOLDER = re.compile(r"^(data:|about:)|(^|/)(blank|space|spacer|pixel|place
 _TABLE_MARK = "\u2063web-table-{}\u2063"
 _TABLE_MARK_RE = re.compile("\u2063web-table-([0-9]+)\u2063")
 _BYLINE = re.compile(r"(?:作者|文|撰文|记者|责任编辑|编辑)\s*[:：]\s*([^\s，,。|/]{2,20})")
-_TITLE_SEPARATORS = re.compile(r"\s*(?:[-_|–—·:：]|&#8211;)\s*")
+#: What stands between a ``<title>``'s headline and the site name after it (not colons: headlines hold them).
+_TITLE_SEPARATORS = re.compile(r"\s*(?:[-_|–—]|&#8211;)\s*")
 _DATE_META = (
     "article:published_time", "og:published_time", "og:article:published_time", "datePublished",
     "publishdate", "pubdate", "publish_date", "publication_date", "PubDate", "publishtime",
@@ -272,7 +273,6 @@ def _published(tree: lxml.html.HtmlElement, meta: Mapping[str, str], ld: list[di
     declared = [meta.get(name.lower()) for name in _DATE_META]
     declared += [item.get("datePublished") for item in ld]
     declared += [t.get("datetime") for t in tree.iter("time") if t.get("pubdate") is not None or t.get("itemprop") == "datePublished"]
-    declared += [t.get("datetime") for t in tree.iter("time")]
     for value in declared:
         if isinstance(value, str) and (found := _parse_time(value, zone)) is not None:
             return found
