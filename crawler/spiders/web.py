@@ -47,7 +47,7 @@ class WebPages(ArticleSpider):
         try:
             article = source.article_from_page(
                 self.web_html(response),
-                url if url.startswith("file:") else response.url,
+                response.url,  # after redirects: what relative links in the page are relative to
                 names=self.settings.getdict("WEB_SOURCE_NAMES"),
                 timezone=self.settings.get("TIMEZONE"),
                 min_text=self.settings.getint("WEB_MIN_TEXT"),
