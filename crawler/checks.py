@@ -416,6 +416,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PROGRESS_INTERVAL", seconds, "a number of seconds ≥ 0"),
     Setting("REPORTS_KEEP", at_least(0), "a whole number ≥ 0"),
     Setting("REPORTS_MAX_AGE_DAYS", seconds, "a number of days ≥ 0"),
+    Setting("RENDER_WORKERS", at_least(0), "a whole number of processes ≥ 0 (0: render in the crawl's process)"),
     Setting("RUN_LOCK", optional_file, 'a lock file path in a folder that can be created, or "" for no lock'),
 )
 

@@ -110,6 +110,8 @@ ITEM_PIPELINES = {
     "pipelines.adapters.RenderPipeline": 300,
     "pipelines.adapters.WritePipeline": 800,
 }
+#: Processes rendering articles beside the crawl (pipelines.workers), so conversion uses another core; 0: in the crawl's own process.
+RENDER_WORKERS = 2
 OUTPUT_DIR = "output"
 #: SQLite file of every article written; "" means OUTPUT_DIR/.state/state.sqlite3.
 STATE_PATH = ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
@@ -12,8 +13,9 @@ from scrapy.exceptions import DropItem
 from crawler.outcomes import record_failure, record_skip, record_written
 from pipelines.article import Article
 from pipelines.paths import UnsafePath, article_path, bundle_path
-from pipelines.render import RenderConfig, RenderError, render
+from pipelines.render import RenderConfig, RenderError
 from pipelines.state import StateStore, change_status, content_hash, lastmod, utc_now
+from pipelines.workers import RenderPool
 from pipelines.write import write_atomic
 
 logger = logging.getLogger(__name__)
@@ -28,6 +30,16 @@ def render_config(crawler: Crawler) -> RenderConfig:
         disclaimers=settings.getdict("DISCLAIMERS"),
         image_rules=tuple((str(p), str(r)) for p, r in settings.getlist("IMAGE_URL_REWRITES")),
     )
+
+
+_POOLS: WeakKeyDictionary[Crawler, RenderPool] = WeakKeyDictionary()
+
+
+def render_pool(crawler: Crawler) -> RenderPool:
+    """The crawl's render workers (``RENDER_WORKERS``), shared by its pipelines."""
+    if crawler not in _POOLS:
+        _POOLS[crawler] = RenderPool(crawler.settings.getint("RENDER_WORKERS"))
+    return _POOLS[crawler]
 
 
 def output_path(crawler: Crawler, article: Article) -> Path:
@@ -91,11 +103,13 @@ class DedupePipeline:
 
 
 class RenderPipeline:
-    """Article → complete Markdown document (off the reactor thread: conversion is CPU work)."""
+    """Article → complete Markdown document, in the render workers (``pipelines.workers``):
+    conversion is CPU work, which the crawl's thread cannot share."""
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.config = render_config(crawler)
+        self.pool = render_pool(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RenderPipeline:
@@ -103,11 +117,14 @@ class RenderPipeline:
 
     async def process_item(self, item: Article) -> Article:
         try:
-            item.document = await asyncio.to_thread(render, item, self.config)
+            item.document = await self.pool.render(item, self.config)
         except RenderError as exc:
             record_failure(self.crawler, item.url, exc.reason, str(exc))
             raise DropItem(f"{item.url}: {exc}") from None
         return item
+
+    def close_spider(self) -> None:
+        self.pool.close()
 
 
 class WritePipeline:
@@ -146,7 +163,7 @@ class WritePipeline:
         item.lastmod = lastmod(status, record, now)
         if status != "unchanged":
             if item.lastmod is not None:
-                item.document = await asyncio.to_thread(render, item, self.config)
+                item.document = await render_pool(self.crawler).render(item, self.config)
             if self.publishing:
                 bundled = [(path.parent / name).relative_to(self.root).as_posix() for name in item.local_images.values()]
                 self.state.mark_unpublished([item.path, *bundled])

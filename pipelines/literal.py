@@ -41,6 +41,17 @@ _LINE_BREAK = re.compile(r"[ \t]*\n\s*")
 _ORDERED_START = re.compile(r"^([ \t]*\d{1,9})([.)])")
 
 
+def secret() -> bytes:
+    """This process's signing secret, for worker processes that render its articles (``pipelines.workers``)."""
+    return _SECRET
+
+
+def use_secret(value: bytes) -> None:
+    """Honour what the process owning ``value`` signed (set once, as a render worker starts)."""
+    global _SECRET
+    _SECRET = value
+
+
 def _sign(markdown: str) -> str:
     return hmac.new(_SECRET, markdown.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 

@@ -50,6 +50,9 @@ class RenderError(ValueError):
         super().__init__(detail)
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[RenderError], tuple[str, str]]:
+        return RenderError, (str(self), self.reason)  # raised in a render worker, it keeps its reason
+
 
 @dataclass
 class RenderConfig:

@@ -1,0 +1,101 @@
+"""Render workers (``pipelines.workers``): the same documents as rendering in the crawl's process,
+failures with their reason, literal Markdown signed by the crawl honoured, and a crawl stopped
+by SIGTERM or SIGINT leaves only complete files."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from crawler.sources import wallstreetcn
+from pipelines import literal
+from pipelines.article import Article
+from pipelines.render import RenderConfig, RenderError, render
+from pipelines.workers import RenderPool
+from tests.conftest import ROOT, WSCN, crawl_command, run_crawl, serve, wscn_routes
+
+POSTS = "content/posts/wallstreetcn"
+
+
+def recorded(name: str) -> Article:
+    return wallstreetcn.article_from_detail(json.loads((WSCN / name).read_text(encoding="utf-8"))["data"])
+
+
+def in_workers(articles: list[Article], config: RenderConfig) -> list[str | BaseException]:
+    pool = RenderPool(2)
+
+    async def all_of() -> list[str | BaseException]:
+        return await asyncio.gather(*(pool.render(a, config) for a in articles), return_exceptions=True)
+
+    try:
+        return asyncio.run(all_of())
+    finally:
+        pool.close()
+
+
+def test_workers_render_byte_for_byte_what_the_crawl_process_renders() -> None:
+    config = RenderConfig(disclaimers={"wallstreetcn": wallstreetcn.DISCLAIMER})
+    # Hand-made: a formula handed over through the signed literal channel, as the WeChat cleaner does.
+    formula = '<p>质能方程 <span {}>E=mc^2</span> 成立。</p>'.format(
+        " ".join(f'{k}="{v}"' for k, v in literal.attrs(literal.math("E=mc^2", block=False)).items()))
+    with_formula = Article(source="wallstreetcn", id="1", url="https://wallstreetcn.com/articles/1", title="公式",
+                           published=1739161876, body_html=formula)
+    articles = [recorded("article-3740710.json"), recorded("article-3782700.json"), with_formula]
+    documents = in_workers(articles, config)
+    assert documents == [render(a, config) for a in articles]
+    assert "$E=mc^2$" in documents[2]
+
+
+def test_a_render_error_in_a_worker_keeps_its_reason() -> None:
+    empty = Article(source="wallstreetcn", id="2", url="https://wallstreetcn.com/articles/2", title="空",
+                    published=1739161876, body_html="<p><script>x</script></p>")
+    text = Article(source="wallstreetcn", id="3", url="https://wallstreetcn.com/articles/3", title="标题",
+                   published=1739161876, body_html="<p>正文</p>")
+    config = RenderConfig(front_matter={"title": "{title}", "lead": "\x01"})  # hand-made: a control character
+    errors = in_workers([empty, text], config)
+    assert all(isinstance(e, RenderError) for e in errors), errors
+    assert [e.reason for e in errors] == ["render", "front-matter"]  # type: ignore[union-attr]
+
+
+def test_render_workers_zero_renders_in_the_crawl_process() -> None:
+    article = recorded("article-3782700.json")
+    pool = RenderPool(0)
+    assert asyncio.run(pool.render(article, RenderConfig())) == render(article, RenderConfig())
+    assert pool._executor is None
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_stopped_crawl_leaves_only_complete_files(tmp_path: Path, stop: signal.Signals) -> None:
+    """Stopped while page 2's article is in flight: the run ends by itself, every file it wrote
+    is complete (as a full run writes it) and no temporary file is left."""
+    with serve(wscn_routes(), tmp_path, "reference") as server:
+        reference = run_crawl("wallstreetcn", tmp_path / "reference", "pages=5",
+                              settings={"WALLSTREETCN_API_BASE": server.url, "RETRY_TIMES": "0"})
+    slow = wscn_routes()
+    for route in slow["routes"]:
+        if route["path"].endswith("/3740710"):
+            route["delay"] = 60
+    out = tmp_path / "out"
+    with serve(slow, tmp_path, "slow") as server:
+        command = crawl_command("wallstreetcn", out, "pages=5", settings={"WALLSTREETCN_API_BASE": server.url, "RETRY_TIMES": "0"})
+        proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 120
+            while "/apiv1/content/articles/3740710?extract=0" not in server.requests() or not (out / POSTS / "3782700.md").exists():
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.05)
+            proc.send_signal(stop)
+            proc.send_signal(stop)  # a second signal: Scrapy stops at once, abandoning what is in flight
+            _, log = proc.communicate(timeout=120)
+        finally:
+            proc.kill()
+    assert "Traceback" not in log and "BrokenProcessPool" not in log
+    files = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*.md")}
+    assert files == {f"{POSTS}/3782700.md": reference.files()[f"{POSTS}/3782700.md"]}
+    assert not list(out.rglob("*.tmp"))
