@@ -14,7 +14,7 @@ from urllib.parse import quote
 from bs4 import BeautifulSoup, Comment, Tag
 from bs4.formatter import HTMLFormatter
 
-from pipelines import escape, literal
+from pipelines import escape, literal, tree
 from pipelines.article import repair_text
 
 #: Elements whose content is never article text.
@@ -91,13 +91,13 @@ def _attribute_text(value: str, quote: bool) -> str:
 
 
 def _media_url(tag: Tag) -> str:
-    sources = [tag, *tag.find_all("source")]
+    sources = [tag, *tree.tags(tag, "source")]
     return next((str(s["src"]).strip() for s in sources if str(s.get("src") or "").strip()), "")
 
 
 def link_media(soup: BeautifulSoup) -> None:
     """Replace video, audio and embedded frames by a paragraph linking to what they play."""
-    for tag in soup.find_all(list(MEDIA_LABELS)):
+    for tag in tree.tags(soup, MEDIA_LABELS):
         if tag.parent is None:
             continue
         url = destination(_media_url(tag), relative=False)
@@ -117,8 +117,8 @@ def join_item_paragraphs(soup: BeautifulSoup) -> None:
     html2text does not indent a list item's second paragraph, so it would fall out
     of the list; line breaks keep it in (breaks at an item's edges are dropped later).
     """
-    for block in soup.find_all(["p", "div"]):
-        item = block.find_parent(["li", "blockquote", "table", "pre"])
+    for block in tree.tags(soup, ("p", "div")):
+        item = tree.ancestor(block, ("li", "blockquote", "table", "pre"))
         if item is None or item.name != "li":
             continue
         block.insert_before(soup.new_tag("br"))
@@ -139,41 +139,41 @@ def serialize(soup: BeautifulSoup | Tag) -> str:
 def clean(soup: BeautifulSoup, rewrite_image: Callable[[str], str] = lambda url: url) -> BeautifulSoup:
     """Strip non-content elements and styling, and rewrite image URLs in place."""
     literal.strip_forged(soup)  # only our own cleaners hand over literal Markdown
-    for text in soup.find_all(string=True):  # character references decode to anything: repair what they gave
+    for text in tree.strings(soup):  # character references decode to anything: repair what they gave
         repaired = escape.unforgeable(repair_text(str(text)))
         if repaired != text:
             text.replace_with(type(text)(repaired))
-    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
+    for comment in [s for s in tree.strings(soup) if isinstance(s, Comment)]:
         comment.extract()
-    for tag in soup.find_all(DROP_TAGS):
+    for tag in tree.tags(soup, DROP_TAGS):
         tag.decompose()
     link_media(soup)
-    for img in soup.find_all("img"):
+    for img in tree.tags(soup, "img"):
         src = str(img.get("src") or "").strip()
         url = destination(rewrite_image(src)) if src else None
         if url is None:
             img.decompose()
             continue
         img["src"] = url
-    for a in soup.find_all("a", href=True):
+    for a in tree.tags(soup, "a", lambda tag: tag.has_attr("href")):
         href = str(a["href"]).strip()
         url = None if href.startswith("#") else destination(href)
         if url is None:
             a.unwrap()  # no destination a reader could (safely) follow: keep the text
         else:
             a["href"] = url
-    for tag in soup.find_all(["a", "img"]):
+    for tag in tree.tags(soup, ("a", "img")):
         for name in ("alt", "title"):
             if tag.has_attr(name):
                 tag[name] = _attribute_text(str(tag[name]), quote=name == "title")
-    for tag in soup.find_all(AS_DIV_TAGS):
+    for tag in tree.tags(soup, AS_DIV_TAGS):
         tag.name = "div"
-    for tag in soup.find_all(AS_P_TAGS):
+    for tag in tree.tags(soup, AS_P_TAGS):
         tag.name = "p"
     join_item_paragraphs(soup)
-    for tag in soup.find_all(UNWRAP_TAGS):
+    for tag in tree.tags(soup, UNWRAP_TAGS):
         if literal.markdown_of(tag) is None:  # literal Markdown handed over by a source cleaner
             tag.unwrap()
-    for tag in soup.find_all(True):
+    for tag in tree.tags(soup):
         tag.attrs = {k: v for k, v in tag.attrs.items() if k in KEEP_ATTRS}
     return soup

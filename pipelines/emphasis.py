@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from pipelines import escape
+from pipelines import escape, tree
 from pipelines.summary import BLOCK_TAGS
 
 #: Emphasis tags and the Markdown delimiter each becomes (as html2text writes them;
@@ -49,7 +49,6 @@ _SENTINEL_RE = re.compile("[\ufdd0-\ufdd5]")
 #: Markdown-active characters are protected by escape.protect at that point, so a raw
 #: ``)``, ``]``, ``.``, ``#``, backtick, … there is syntax html2text wrote (links, code).
 _MOVABLE_ASCII = frozenset("!\"$%',:;?@^{}(/|")
-_BLOCKS = sorted(BLOCK_TAGS)
 
 
 # --- HTML side ---------------------------------------------------------------
@@ -87,7 +86,7 @@ def _push_into_blocks(soup: BeautifulSoup, tag: Tag) -> None:
         group.clear()
 
     for child in list(tag.children):
-        if isinstance(child, Tag) and (child.name in BLOCK_TAGS or child.find(_BLOCKS)):
+        if isinstance(child, Tag) and (child.name in BLOCK_TAGS or tree.first(child, BLOCK_TAGS)):
             flush()
             if child.name != "br":
                 _wrap_contents(soup, child, tag.name)
@@ -119,16 +118,16 @@ def _move_edges_out(soup: BeautifulSoup, tag: Tag) -> bool:
 
 def mark(soup: BeautifulSoup) -> None:
     """Replace emphasis elements by sentinels that :func:`render` turns into delimiters."""
-    for text in soup.find_all(string=_SENTINEL_RE):
+    for text in [s for s in tree.strings(soup) if _SENTINEL_RE.search(s)]:
         text.replace_with(_SENTINEL_RE.sub("", text))
-    for tag in soup.find_all(list(DELIMITERS)):
-        if tag.find_parent(LITERAL_TAGS) or any(DELIMITERS[p.name] == DELIMITERS[tag.name] for p in tag.find_parents(list(DELIMITERS))):
+    for tag in tree.tags(soup, DELIMITERS):
+        if tree.ancestor(tag, LITERAL_TAGS) or any(DELIMITERS.get(p.name) == DELIMITERS[tag.name] for p in tag.parents):
             tag.unwrap()  # literal context, or already bold/italic: nothing to add
-    while spanning := next((t for t in soup.find_all(list(DELIMITERS)) if t.find(_BLOCKS)), None):
+    while spanning := next((t for t in tree.tags(soup, DELIMITERS) if tree.first(t, BLOCK_TAGS)), None):
         _push_into_blocks(soup, spanning)
-    while any(_move_edges_out(soup, tag) for tag in soup.find_all(list(DELIMITERS))):
+    while any(_move_edges_out(soup, tag) for tag in tree.tags(soup, DELIMITERS)):
         pass
-    for tag in soup.find_all(list(DELIMITERS)):
+    for tag in tree.tags(soup, DELIMITERS):
         delimiter = DELIMITERS[tag.name]
         if tag.get_text().strip():
             tag.insert(0, NavigableString(_SENTINELS[delimiter, True]))

@@ -21,7 +21,7 @@ import unicodedata
 from bs4 import BeautifulSoup, NavigableString
 from bs4.element import PreformattedString
 
-from pipelines import shortcodes
+from pipelines import shortcodes, tree
 
 _ACTIVE = "\\`*_[]<>#&~-+.)=!{\"'"
 # Supplementary Private Use Area-B: never found in real article text.
@@ -38,9 +38,9 @@ _SKIP_PARENTS = {"pre", "code", "script", "style"}
 
 def protect(soup: BeautifulSoup) -> None:
     """Swap Markdown-active characters in text (not code) for private code points, ``<br>`` for BREAK."""
-    for br in soup.find_all("br"):
-        br.replace_with(NavigableString(" " if br.find_parent(["td", "th"]) else BREAK))
-    for text in soup.find_all(string=True):
+    for br in tree.tags(soup, "br"):
+        br.replace_with(NavigableString(" " if tree.ancestor(br, ("td", "th")) else BREAK))
+    for text in tree.strings(soup):
         # Any text html2text writes (ruby text too, a NavigableString subclass), not comments or doctypes.
         if not isinstance(text, PreformattedString) and not any(p.name in _SKIP_PARENTS for p in text.parents):
             protected = str(text).translate(_PROTECT)

@@ -21,6 +21,7 @@ import secrets
 
 from bs4 import BeautifulSoup, Tag
 
+from pipelines import tree
 from pipelines.article import repair_text
 from pipelines.escape import unforgeable
 
@@ -71,7 +72,7 @@ def markdown_of(tag: Tag) -> str | None:
 
 def strip_forged(soup: BeautifulSoup | Tag) -> None:
     """Remove every ``data-md`` (and signature) this process did not set."""
-    for tag in soup.find_all(lambda t: t.has_attr(ATTRIBUTE) or t.has_attr(SIGNATURE)):
+    for tag in tree.tags(soup, where=lambda t: t.has_attr(ATTRIBUTE) or t.has_attr(SIGNATURE)):
         if markdown_of(tag) is None:
             tag.attrs.pop(ATTRIBUTE, None)
             tag.attrs.pop(SIGNATURE, None)

@@ -14,7 +14,7 @@ import secrets
 import html2text
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from pipelines import emphasis, escape, literal, shortcodes, tables
+from pipelines import emphasis, escape, literal, shortcodes, tables, tree
 from pipelines.clean import serialize
 
 #: A placeholder names its conversion's nonce, so article text cannot forge one.
@@ -54,7 +54,7 @@ def _fence(code: str, lang: str = "") -> str:
 
 
 def _code_language(pre: Tag) -> str:
-    for tag in (pre, pre.find("code")):
+    for tag in (pre, tree.first(pre, "code")):
         if not isinstance(tag, Tag):
             continue
         if tag.get("data-lang"):
@@ -77,8 +77,8 @@ def _code_span(code: str) -> str:
 
 def _merge_adjacent_code(soup: BeautifulSoup) -> None:
     """``<code>a</code><code>b</code>`` is one run of code; as two spans it would not parse."""
-    for code in soup.find_all("code"):
-        if code.parent is None or code.find_parent("pre"):
+    for code in tree.tags(soup, "code"):
+        if code.parent is None or tree.ancestor(code, "pre"):
             continue
         while isinstance(code.next_sibling, Tag) and code.next_sibling.name == "code":
             code.append(code.next_sibling.extract().get_text())
@@ -113,8 +113,8 @@ def _extract_raw(soup: BeautifulSoup, raw: list[tuple[str, bool]], block: bool, 
             node.replace_with(token)
 
     if block:
-        for table in soup.find_all("table"):
-            if table.parent is None or table.find_parent("table"):
+        for table in tree.tags(soup, "table"):
+            if table.parent is None or tree.ancestor(table, "table"):
                 continue  # nested tables are converted with their outer table's cells
             markdown = tables.to_markdown(table, html_to_markdown)
             if markdown is None:
@@ -123,8 +123,8 @@ def _extract_raw(soup: BeautifulSoup, raw: list[tuple[str, bool]], block: bool, 
                 swap(table, markdown)
     else:
         _merge_adjacent_code(soup)
-    for node in soup.find_all(_is_block_raw if block else _is_inline_raw):
-        if node.parent is None or node.find_parent("pre"):  # inside an element already swapped
+    for node in tree.tags(soup, where=_is_block_raw if block else _is_inline_raw):
+        if node.parent is None or tree.ancestor(node, "pre"):  # inside an element already swapped
             continue
         markdown = literal.markdown_of(node)
         if markdown is not None:

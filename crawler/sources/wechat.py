@@ -12,7 +12,7 @@ verification page, all with HTTP 200. Every response is classified first.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
@@ -92,6 +92,47 @@ _ASSIGNMENT = re.compile(rf"(?:\bvar\s+|\bwindow\.)([A-Za-z_$][\w$]*)\s*=(?!=)\s
 _MEMBER = re.compile(rf"[\s,{{]([A-Za-z_$][\w$]*)\s*:\s*(?:JsDecode\(\s*({_STRING})\s*\)|({_STRING})\s*\*\s*1)")
 
 
+#: What follows a ``_MEMBER``'s name. Both patterns are tried only where they can start (scanning
+#: a 3 MB page with them position by position was most of its cost): see ``_matches``.
+_MEMBER_VALUE = re.compile(r":\s*(?:JsDecode\(|[\"'])")
+
+
+def _matches(pattern: re.Pattern[str], html: str, starts: Iterable[int]) -> Iterator[re.Match[str]]:
+    """What ``pattern.finditer(html)`` finds, trying only ``starts`` (ascending, and every position
+    where ``pattern`` can match among them)."""
+    end = 0
+    for start in starts:
+        if start >= end and (match := pattern.match(html, start)):
+            end = match.end()
+            yield match
+
+
+def _assignment_starts(html: str) -> list[int]:
+    """Where an ``_ASSIGNMENT`` can start: at each ``var`` and ``window.``."""
+    starts = []
+    for word in ("var", "window."):
+        at = html.find(word)
+        while at >= 0:
+            starts.append(at)
+            at = html.find(word, at + 1)
+    return sorted(starts)
+
+
+def _member_starts(html: str) -> Iterator[int]:
+    """Where a ``_MEMBER`` can start: the character before the name that ends (spaces aside) at
+    a colon followed by ``JsDecode(`` or a string. (``str.isspace``, and ``str.isalnum`` with ``_``,
+    are exactly the pattern's whitespace and word classes.)"""
+    for value in _MEMBER_VALUE.finditer(html):
+        end = value.start()
+        while end > 0 and html[end - 1].isspace():
+            end -= 1
+        start = end
+        while start > 0 and (html[start - 1].isalnum() or html[start - 1] in "_$"):
+            start -= 1
+        if 0 < start < end:
+            yield start - 1
+
+
 class JsVars:
     """The string values a page's scripts assign, read once per page.
 
@@ -104,10 +145,10 @@ class JsVars:
     def __init__(self, html: str):
         self.assigned: dict[str, str] = {}
         self.members: dict[str, str] = {}
-        for match in _ASSIGNMENT.finditer(html):
+        for match in _matches(_ASSIGNMENT, html, _assignment_starts(html)):
             if match.group(1) not in self.assigned:
                 self._keep(self.assigned, match.group(1), re.findall(_STRING, match.group(2)))
-        for match in _MEMBER.finditer(html):
+        for match in _matches(_MEMBER, html, _member_starts(html)):
             if match.group(1) not in self.members:
                 self._keep(self.members, match.group(1), [match.group(2) or match.group(3)])
 

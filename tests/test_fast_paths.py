@@ -1,0 +1,105 @@
+"""The fast paths of issue 13 find exactly what the plain versions they replaced find:
+JS variables tried only where they can start (``crawler.sources.wechat``), the depth check's
+raw-text ends found by search (``pipelines.limits``), and tree walks without BeautifulSoup's
+filters (``pipelines.tree``). Checked on every recorded page and on generated text."""
+
+from __future__ import annotations
+
+import gzip
+import re
+
+from bs4 import BeautifulSoup
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crawler.sources import wechat
+from pipelines import limits, tree
+from tests.conftest import FIXTURES
+
+#: The depth check's token pattern before issue 13: raw-text bodies and comments matched whole.
+PLAIN_TOKEN = re.compile(
+    r"<!--.*?(?:-->|\Z)"
+    r"|<(script|style|textarea|title|xmp|plaintext)\b[^>]*>.*?(?:</\1\s*>|\Z)"
+    r"|<(/?)([a-zA-Z][^\s/>]*)[^>]*?(/?)>",
+    re.S | re.I,
+)
+#: Hand-made JS and HTML around the patterns' edges: names with ``$`` and digits, Unicode and
+#: no spaces, ``var`` inside words, members after ``{``/``,``, unterminated strings and tags.
+HANDMADE = [
+    "var a = 'x'; window.b=\"y\" || ''; var  $c\u3000=\u3000htmlDecode('z');",
+    "avar x = '1'; xwindow.y = '2'; var 9z = '3'; var w = (  'p' || \"q\" );",
+    "{title: JsDecode('t'),desc:'d' * 1, 1x: '2' * 1,\u00a0n\u2003:\tJsDecode( \"u\" )}",
+    "a b : JsDecode('c') d$e:'f'*1 {g:'h' *  1} ,i :'j'",
+    "var k = 'unterminated; window.l = JsDecode('m'); n: 'o",
+    "<script>var p = '</scr' + 'ipt>'</SCRIPT ><!-- var q = 'r' --><style>s{}</style",
+]
+
+
+def recorded_pages() -> list[str]:
+    pages = []
+    for path in sorted((FIXTURES / "wechat").rglob("*")):
+        if path.is_file() and path.suffix in (".html", ".gz", ".htm"):
+            data = path.read_bytes()
+            pages.append((gzip.decompress(data) if path.suffix == ".gz" else data).decode("utf-8", "replace"))
+    assert len(pages) >= 10
+    return pages
+
+
+def spans(matches) -> list[tuple[tuple[int, int], tuple]]:
+    return [(m.span(), m.groups()) for m in matches]
+
+
+def assignments(html: str):
+    return wechat._matches(wechat._ASSIGNMENT, html, wechat._assignment_starts(html))
+
+
+def members(html: str):
+    return wechat._matches(wechat._MEMBER, html, wechat._member_starts(html))
+
+
+def test_js_variables_found_where_a_full_scan_finds_them() -> None:
+    for html in [*recorded_pages(), *HANDMADE]:
+        assert spans(assignments(html)) == spans(wechat._ASSIGNMENT.finditer(html))
+        assert spans(members(html)) == spans(wechat._MEMBER.finditer(html))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["var", "window.", " ", "\u3000", "=", ":", "'", '"', "a", "$", "1", "{", ",",
+                                 "JsDecode(", ")", "*", "1", "||", "\\", "\n", "htmlDecode("]), max_size=40).map("".join))
+def test_js_variables_on_generated_text(html: str) -> None:
+    assert spans(assignments(html)) == spans(wechat._ASSIGNMENT.finditer(html))
+    assert spans(members(html)) == spans(wechat._MEMBER.finditer(html))
+
+
+def test_depth_tokens_are_the_full_patterns_tokens() -> None:
+    for html in [*recorded_pages(), *HANDMADE]:
+        assert [(m.start(), m.groups()) for m in limits._tokens(html)] == [(m.start(), m.groups()) for m in PLAIN_TOKEN.finditer(html)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["<", ">", "/", "<!--", "-->", "script", "SCRIPT", "</script >", "<script>", "style",
+                                 "p", "div", " ", "a", "\n", "</Style>", "=", '"', "<p>", "</p>", "<br/>"]),
+                max_size=40).map("".join))
+def test_depth_tokens_on_generated_text(html: str) -> None:
+    assert [(m.start(), m.groups()) for m in limits._tokens(html)] == [(m.start(), m.groups()) for m in PLAIN_TOKEN.finditer(html)]
+
+
+def same(ours: list, theirs: list) -> bool:
+    """The very same nodes in the same order (not merely equal-looking ones)."""
+    return [id(node) for node in ours] == [id(node) for node in theirs]
+
+
+def test_tree_walks_find_what_beautifulsoup_finds() -> None:
+    links = 0
+    for html in recorded_pages():
+        soup = BeautifulSoup(html, "lxml")
+        links += len(soup.find_all("a", href=True))
+        assert same(tree.tags(soup), soup.find_all(True))
+        assert same(tree.tags(soup, ("p", "section", "img")), soup.find_all(["p", "section", "img"]))
+        assert same(tree.tags(soup, "a", lambda t: t.has_attr("href")), soup.find_all("a", href=True))
+        assert same(tree.strings(soup), soup.find_all(string=True))
+        assert tree.first(soup, ("section", "p")) is soup.find(["section", "p"])
+        for node in soup.find_all(["span", "img"])[:200]:
+            assert tree.ancestor(node, ("p", "section")) is node.find_parent(["p", "section"])
+            assert tree.ancestor(node, "section") is node.find_parent("section")
+    assert links > 0
