@@ -143,7 +143,8 @@ class WritePipeline:
         self.config = render_config(crawler)
         self.state = StateStore(state_path(crawler))
         self.publishing = bool(crawler.settings.get("SITE_REPO"))
-        self.written: list[Path] = []
+        self.written = 0  #: files written; a count and their folders, not a list growing with the run
+        self.folders: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WritePipeline:
@@ -169,7 +170,8 @@ class WritePipeline:
                 self.state.mark_unpublished([item.path, *bundled])
             await asyncio.to_thread(write_atomic, path, item.document)
             self.crawler.stats.inc_value("article/written")
-            self.written.append(path)
+            self.written += 1
+            self.folders.add(str(path.parent))
             logger.info("Wrote %s (%s, %s)", path, status, item.url)
         if record is not None and record.path != item.path:  # IMAGES_MODE switched: one file per article
             self.remove_old(record.path, item.key)
@@ -198,8 +200,7 @@ class WritePipeline:
 
     def close_spider(self) -> None:
         self.state.close()
-        folders = sorted({str(path.parent) for path in self.written})
         logger.info(
-            "%d file(s) written under %s%s", len(self.written), self.root, "".join(f"\n  {f}" for f in folders)
+            "%d file(s) written under %s%s", self.written, self.root, "".join(f"\n  {f}" for f in sorted(self.folders))
         )
 

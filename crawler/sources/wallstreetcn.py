@@ -19,6 +19,7 @@ from bs4 import BeautifulSoup, Tag
 
 from crawler.sources import SourceError, SourceSkip
 from crawler.sources.wechat_url import article_identity
+from pipelines import tree
 from pipelines.article import Article, Attribution
 from pipelines.limits import TooDeep, check_depth
 
@@ -173,7 +174,7 @@ def _text(tag: Tag) -> str:
 
 def strip_site_disclaimer(soup: BeautifulSoup) -> None:
     """Remove the site's own disclaimer blocks wherever they are; the pipeline attaches its own."""
-    for tag in soup.find_all(["div", "p", "section"]):
+    for tag in tree.tags(soup, ("div", "p", "section")):
         if tag.parent is None:
             continue
         text = _text(tag)
@@ -183,7 +184,7 @@ def strip_site_disclaimer(soup: BeautifulSoup) -> None:
 
 def has_own_attribution(soup: BeautifulSoup, last_blocks: int = 3) -> bool:
     """Whether one of the body's last text blocks already credits the origin."""
-    blocks = [text for tag in soup.find_all(["p", "div"]) if (text := _text(tag))]
+    blocks = [text for tag in tree.tags(soup, ("p", "div")) if (text := _text(tag))]
     return any(_ATTRIBUTION.search(text) for text in blocks[-last_blocks:])
 
 
