@@ -354,6 +354,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("OUTPUT_DIR", folder, "a folder that exists or can be created (not empty)"),
     Setting("STATE_PATH", optional_file, 'a file path in a folder that can be created, or "" (OUTPUT_DIR/.state/state.sqlite3)'),
     Setting("REPORTS_DIR", optional_folder, 'a folder that exists or can be created, or "" (OUTPUT_DIR/.state/reports)'),
+    Setting("ARCHIVE_DIR", optional_folder, 'a folder that exists or can be created, or "" (OUTPUT_DIR/.state/archive)'),
     Setting("JOBDIR", optional_folder, "a folder that exists or can be created"),
     Setting("ARTICLE_PATH", article_path,
             "a relative path ending in .md with {id} and optionally {source}, such as content/posts/{source}/{id}.md"),

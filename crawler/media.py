@@ -108,6 +108,7 @@ class ImageFilesPipeline(FilesPipeline):
         item.bundle_url = site_folder(self.root, index, self.lowercase)
         urls = await asyncio.to_thread(article_image_urls, item.body_html, item.cover, self.rewrite)
         before = self.state.images(item.key)
+        offline = bool(getattr(self.crawler.spider, "rerender", ""))  # a re-render requests nothing
         known: dict[str, tuple[str, str]] = {}
         pending: list[tuple[str, str]] = []
         for url in urls:
@@ -119,6 +120,8 @@ class ImageFilesPipeline(FilesPipeline):
                 known[url] = (file, "")  # a rerun downloads nothing it already has
             elif reason and failure_class(reason) == PERMANENT and not file:
                 known[url] = ("", reason)  # the same answer again: not asked again
+            elif offline:
+                known[url] = ("", reason)  # not in the bundle: stays remote until a crawl fetches it
             else:
                 pending.append((url, target))
         self.pending[item.key], self.known[item.key] = pending, known

@@ -53,6 +53,8 @@ PERMANENT_REASONS = frozenset({
     "corrupt-image",
     # a page of any site that holds no article (crawler.sources.web)
     "no-article",
+    # a raw source today's parsers cannot read as the stored article (crawler/rerender.py)
+    "unknown-parser", "identity-changed",
 })
 
 

@@ -108,6 +108,7 @@ ITEM_PIPELINES = {
     "pipelines.adapters.DedupePipeline": 100,
     "crawler.media.ImageFilesPipeline": 200,  # only with IMAGES_MODE = "localize"
     "pipelines.adapters.RenderPipeline": 300,
+    "pipelines.adapters.ArchivePipeline": 700,  # the raw source is kept before the write stage records the article
     "pipelines.adapters.WritePipeline": 800,
 }
 #: Processes rendering articles beside the crawl (pipelines.workers), so conversion uses another core; 0: in the crawl's own process.
@@ -115,6 +116,8 @@ RENDER_WORKERS = 2
 OUTPUT_DIR = "output"
 #: SQLite file of every article written; "" means OUTPUT_DIR/.state/state.sqlite3.
 STATE_PATH = ""
+#: Raw archive (pipelines/archive.py: every article's source response, versioned); "" means OUTPUT_DIR/.state/archive.
+ARCHIVE_DIR = ""
 #: Where an article lands under OUTPUT_DIR; unique per source and id.
 ARTICLE_PATH = "content/posts/{source}/{id}.md"
 #: Zone the front-matter ``date`` is written in (the site's Hugo ``timeZone``).

@@ -9,12 +9,14 @@ from weakref import WeakKeyDictionary
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.settings import BaseSettings
 
 from crawler.outcomes import record_failure, record_skip, record_written
+from pipelines import archive, rerender
 from pipelines.article import Article
 from pipelines.paths import UnsafePath, article_path, bundle_path
 from pipelines.render import RenderConfig, RenderError
-from pipelines.state import StateStore, change_status, content_hash, lastmod, utc_now
+from pipelines.state import Record, StateStore, change_status, content_hash, lastmod, utc_now
 from pipelines.workers import RenderPool
 from pipelines.write import write_atomic
 
@@ -55,18 +57,40 @@ def output_path(crawler: Crawler, article: Article) -> Path:
 
 def output_root(crawler: Crawler) -> Path:
     """Where article files go: the site repo's checkout when ``SITE_REPO`` is set, else ``OUTPUT_DIR``."""
-    settings = crawler.settings
-    return Path(settings.get("SITE_REPO") or settings.get("OUTPUT_DIR")).resolve()
+    return root_folder(crawler.settings)
 
 
 def state_dir(crawler: Crawler) -> Path:
     """``OUTPUT_DIR/.state``: state and reports live with the output, so a fresh ``OUTPUT_DIR`` is a fresh start."""
-    return Path(crawler.settings.get("OUTPUT_DIR")).resolve() / ".state"
+    return state_folder(crawler.settings)
 
 
 def state_path(crawler: Crawler) -> Path:
     """``STATE_PATH``, by default ``OUTPUT_DIR/.state/state.sqlite3``."""
-    return Path(crawler.settings.get("STATE_PATH") or state_dir(crawler) / "state.sqlite3")
+    return state_file(crawler.settings)
+
+
+def archive_dir(crawler: Crawler) -> Path:
+    """``ARCHIVE_DIR``, by default ``OUTPUT_DIR/.state/archive``: the raw sources (``pipelines/archive.py``)."""
+    return archive_folder(crawler.settings)
+
+
+# The same from settings alone, for commands that start no crawl (``scrapy state``).
+
+def root_folder(settings: BaseSettings) -> Path:
+    return Path(settings.get("SITE_REPO") or settings.get("OUTPUT_DIR")).resolve()
+
+
+def state_folder(settings: BaseSettings) -> Path:
+    return Path(settings.get("OUTPUT_DIR")).resolve() / ".state"
+
+
+def state_file(settings: BaseSettings) -> Path:
+    return Path(settings.get("STATE_PATH") or state_folder(settings) / "state.sqlite3")
+
+
+def archive_folder(settings: BaseSettings) -> Path:
+    return Path(settings.get("ARCHIVE_DIR") or state_folder(settings) / "archive").resolve()
 
 
 class DedupePipeline:
@@ -127,6 +151,29 @@ class RenderPipeline:
         self.pool.close()
 
 
+class ArchivePipeline:
+    """Keeps the article's raw source in the raw archive before the write stage records the article,
+    so every article in the state can be re-rendered (``scrapy rerender``). An article whose source
+    attaches none is written all the same (it is listed as "no raw source")."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.root = archive_dir(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
+        return cls(crawler)
+
+    async def process_item(self, item: Article) -> Article:
+        if item.raw is not None:
+            try:
+                await asyncio.to_thread(archive.store, self.root, item.key, item.raw)
+            except OSError as exc:
+                record_failure(self.crawler, item.url, "archive-failed", f"raw source not kept in {self.root}: {exc}")
+                raise DropItem(f"{item.url}: {exc}") from None
+        return item
+
+
 class WritePipeline:
     """Document → file under the output root, atomically, only when it is new or changed upstream.
 
@@ -145,6 +192,8 @@ class WritePipeline:
         self.publishing = bool(crawler.settings.get("SITE_REPO"))
         self.written = 0  #: files written; a count and their folders, not a list growing with the run
         self.folders: set[str] = set()
+        #: "write" or "dry-run" in a re-render (``scrapy rerender``), else ""
+        self.rerender: str = getattr(crawler.spider, "rerender", "")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WritePipeline:
@@ -159,15 +208,15 @@ class WritePipeline:
         item.path = path.relative_to(self.root).as_posix()
         digest = content_hash(item.document)
         record = self.state.get(item.key)
+        if self.rerender:
+            return await self.rerendered(item, path, record, digest)
         now = utc_now()
         status = change_status(record, digest, path, item.document)
         item.lastmod = lastmod(status, record, now)
         if status != "unchanged":
             if item.lastmod is not None:
                 item.document = await render_pool(self.crawler).render(item, self.config)
-            if self.publishing:
-                bundled = [(path.parent / name).relative_to(self.root).as_posix() for name in item.local_images.values()]
-                self.state.mark_unpublished([item.path, *bundled])
+            self.unpublish(item, path)
             await asyncio.to_thread(write_atomic, path, item.document)
             self.crawler.stats.inc_value("article/written")
             self.written += 1
@@ -179,6 +228,12 @@ class WritePipeline:
                           document_hash=digest, path=item.path, aliases=item.aliases, now=now)
         record_written(self.crawler, item.url, status, item.path, item.title)
         return item
+
+    def unpublish(self, item: Article, path: Path) -> None:
+        """With a site repo, list the file (and its bundle's images) as unpublished before writing it."""
+        if self.publishing:
+            bundled = [(path.parent / name).relative_to(self.root).as_posix() for name in item.local_images.values()]
+            self.state.mark_unpublished([item.path, *bundled])
 
     def remove_old(self, old: str, key: str) -> None:
         """Remove the file this project wrote for the article at its old path (``<id>.md`` before a switch
@@ -197,6 +252,36 @@ class WritePipeline:
         if self.publishing:  # the removals are committed like the writes
             self.state.mark_unpublished([p.relative_to(self.root).as_posix() for p in removed])
         logger.info("Removed %s: the article is now at another path (IMAGES_MODE)", old)
+
+    async def rerendered(self, item: Article, path: Path, record: Record | None, digest: str) -> Article:
+        """A stored article rendered again by today's code (``scrapy rerender``): its recorded ``lastmod``
+        kept (a format change is no upstream edit), its file rewritten only when the bytes change, and
+        its content hash updated so a later refresh does not take the new format for an edit."""
+        item.lastmod = lastmod("unchanged", record, utc_now())
+        if item.lastmod is not None:
+            item.document = await render_pool(self.crawler).render(item, self.config)
+        old = rerender.current(path)
+        if old == item.document:
+            status = "unchanged"
+        elif self.rerender == rerender.DRY_RUN:
+            change = rerender.diff(item.path, old, item.document)
+            record_skip(self.crawler, item.url, "dry-run", f"would rewrite {item.path} ({change.stat})")
+            self.crawler.signals.send_catch_log(rerender.would_change, change=change)
+            return item
+        else:
+            status = rerender.REWRITTEN
+            self.unpublish(item, path)
+            await asyncio.to_thread(write_atomic, path, item.document)
+            self.crawler.stats.inc_value("article/written")
+            self.written += 1
+            self.folders.add(str(path.parent))
+            logger.info("Re-rendered %s (%s)", path, item.url)
+        if self.rerender != rerender.DRY_RUN and record is not None and (record.content_hash, record.path) != (digest, item.path):
+            if record.path != item.path:  # ARTICLE_PATH or IMAGES_MODE changed: one file per article
+                self.remove_old(record.path, item.key)
+            self.state.rerendered(item.key, digest, item.path)
+        record_written(self.crawler, item.url, status, item.path, item.title)
+        return item
 
     def close_spider(self) -> None:
         self.state.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from pipelines.archive import RawSource
+
 #: Text no file of ours may hold: lone surrogates (not encodable as UTF-8), C0/C1 controls
 #: but tab and newline, and noncharacters; YAML rejects them and Hugo fails the whole site.
 INVALID_TEXT = re.compile(
@@ -65,6 +67,8 @@ class Article:
     document: str = ""
     #: filled by the write stage: path relative to the output root
     path: str = ""
+    #: the response it was parsed from, kept in the raw archive (``pipelines/archive.py``) for re-renders
+    raw: RawSource | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Upstream text as valid Unicode before any stage reads it (identities are the

@@ -43,6 +43,8 @@ from pathlib import Path, PurePosixPath
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from pipelines.rerender import REWRITTEN as RERENDERED
+
 logger = logging.getLogger(__name__)
 
 #: files whose presence in the git dir means an operation of the owner's is under way
@@ -99,7 +101,7 @@ class PublishResult:
 class Change:
     """One article file the run wrote, for the commit message."""
 
-    status: str  #: "new" or "updated"
+    status: str  #: "new", "updated" or RERENDERED
     path: str
     title: str
     url: str
@@ -151,7 +153,11 @@ def commit_message(changes: Sequence[Change], staged: Sequence[str]) -> str:
     known = {change.path for change in changes}
     left = [path for path in staged if path not in known]
     new = sum(change.status == "new" for change in changes)
-    subject = f"news-ingest: {new} new, {len(changes) - new} updated article(s)"
+    rerendered = sum(change.status == RERENDERED for change in changes)
+    if changes and rerendered == len(changes):
+        subject = f"news-ingest: re-rendered {rerendered} article(s) (format change, not an upstream edit)"
+    else:
+        subject = f"news-ingest: {new} new, {len(changes) - new} updated article(s)"
     if left:
         subject += f", {len(left)} file(s) left by an earlier run"
     lines = [f"{change.status}: {change.path} {change.title} <{change.url}>" for change in changes if change.path in staged]

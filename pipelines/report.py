@@ -67,7 +67,7 @@ class RunReport:
     arguments: dict[str, Any] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
     pages_read: int = 0  #: listing pages read
-    #: status ("new", "updated", "unchanged") → [{url, path, title}]
+    #: status ("new", "updated", "unchanged"; a re-render's "rerendered") → [{url, path, title}]
     written: dict[str, list[dict[str, str]]] = field(default_factory=lambda: {s: [] for s in WRITTEN_STATUSES})
     skipped: list[dict[str, str]] = field(default_factory=list)  #: [{url, reason, detail}]
     failed: list[dict[str, str]] = field(default_factory=list)  #: [{url, reason, detail, kind}]
@@ -80,7 +80,7 @@ class RunReport:
     stats: dict[str, Any] = field(default_factory=dict)
 
     def add_written(self, status: str, url: str, path: str, title: str) -> None:
-        self.written[status].append({"url": url, "path": path, "title": title})
+        self.written.setdefault(status, []).append({"url": url, "path": path, "title": title})  # + "rerendered"
 
     def add_failed(self, url: str, reason: str, detail: str, kind: str) -> None:
         self.failed.append({"url": url, "reason": reason, "detail": detail, "kind": kind})
@@ -136,7 +136,7 @@ class RunReport:
             counts = Counter(entry["reason"] for entry in entries)
             return f" ({', '.join(f'{reason} {n}' for reason, n in sorted(counts.items()))})" if counts else ""
 
-        counts = ", ".join(f"{len(self.written[s])} {s}" for s in WRITTEN_STATUSES)
+        counts = ", ".join(f"{len(entries)} {status}" for status, entries in self.written.items())
         kinds = self.failed_by_kind()
         failed = f"{len(self.failed)} failed{reasons(self.failed)}"
         if self.failed:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -211,3 +211,35 @@ class StateStore:
             self.db.executemany(
                 "INSERT OR IGNORE INTO aliases (alias, key) VALUES (?, ?)", [(alias, key) for alias in aliases if alias != key]
             )
+
+    # --- for re-renders and ``scrapy state`` -----------------------------------------------------
+
+    def rerendered(self, key: str, document_hash: str, path: str) -> None:
+        """A re-render's new hash and path of the article's document; ``last_changed`` stays (no upstream edit)."""
+        self.db.execute("UPDATE articles SET content_hash = ?, path = ? WHERE key = ?", (document_hash, path, key))
+
+    def records(self, source: str | None = None) -> Iterator[Record]:
+        """Every stored article (of ``source``), in key order."""
+        columns = ", ".join(Record.__dataclass_fields__)
+        where, args = ("WHERE source = ?", (source,)) if source else ("", ())
+        for row in self.db.execute(f"SELECT {columns} FROM articles {where} ORDER BY source, id", args).fetchall():
+            yield Record(*row)
+
+    def aliases_of(self, key: str) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT alias FROM aliases WHERE key = ? ORDER BY alias", (key,))]
+
+    def forget(self, key: str) -> None:
+        """Drop the article and its aliases: the next run that meets it fetches and writes it again."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("DELETE FROM aliases WHERE key = ?", (key,))
+            self.db.execute("DELETE FROM articles WHERE key = ?", (key,))
+
+    def listing_marks(self) -> list[tuple[str, int, str]]:
+        """(source, newest listed publication time, when that run completed) per source."""
+        return list(self.db.execute("SELECT source, newest, completed FROM listing_marks ORDER BY source"))
+
+    def reset_listing_marks(self, source: str | None = None) -> int:
+        """Forget the listing mark (of ``source``): the next scheduled run reads as deep as ``pages`` lets it."""
+        where, args = ("WHERE source = ?", (source,)) if source else ("", ())
+        return self.db.execute(f"DELETE FROM listing_marks {where}", args).rowcount

@@ -9,6 +9,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -22,7 +23,7 @@ from pipelines.imagecheck import ImageRejected, check_image, looks_like_markup
 from pipelines.images import ImageRewriter, article_image_urls
 from pipelines.paths import UnsafePath, bundle_path
 from tests import imagefactory
-from tests.conftest import ROOT, WSCN, MockServer, free_routes, run_crawl
+from tests.conftest import ROOT, WSCN, CrawlResult, MockServer, free_routes, run_crawl
 from tests.test_hugo_build import HUGO
 
 # --- Pillow checks (plain functions) -------------------------------------------------------------
@@ -291,6 +292,28 @@ def test_hugo_resolves_every_local_image_on_pages_and_lists(localized: dict) -> 
         refs = [img["src"] for img in BeautifulSoup(_html(post.content), "lxml").find_all("img")]
         local += sum(not ref.startswith("http") for ref in refs) + 1 + 3  # thumbnail on the page and on 3 lists
     assert checked == local >= 20
+
+
+def test_rerender_reuses_the_bundles_images_without_any_request(localized: dict) -> None:
+    """``scrapy rerender`` in localize mode (a format change): the bundle's files are used as they are,
+    images that failed stay remote, and nothing is requested (the server of the crawl is gone)."""
+    site = localized["site"]
+    images = {p: p.read_bytes() for p in sorted((site / "content").rglob("*")) if p.is_file() and p.name != "index.md"}
+    before = frontmatter.load(bundle(site, ARTICLE) / "index.md")
+    settings = {**localized["settings"], "SUMMARY_LENGTH": "12"}
+    command = [sys.executable, "-m", "scrapy", "rerender", "-s", f"OUTPUT_DIR={site}"]
+    for name, value in settings.items():
+        command += ["-s", f"{name}={value}"]
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    report = CrawlResult(run.returncode, run.stdout + run.stderr, site).report()
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "downloader/request_count" not in report["stats"] and not report["images_failed"]
+    assert sorted(entry["path"] for entry in report["rerendered"]) == [
+        f"content/posts/wallstreetcn/{article}/index.md" for article in (ARTICLE, "3782700")]
+    after = frontmatter.load(bundle(site, ARTICLE) / "index.md")
+    assert after.content == before.content and after["thumbnail"] == before["thumbnail"]
+    assert after["summary"] != before["summary"] and after["summary"].endswith("...")
+    assert {p: p.read_bytes() for p in images} == images
 
 
 def test_switching_back_to_rewrite_keeps_one_file_per_article(localized: dict) -> None:

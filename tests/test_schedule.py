@@ -11,11 +11,12 @@ import signal
 import subprocess
 import time
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from pipelines import archive
 from pipelines.state import StateStore
 from tests.conftest import ROOT, WSCN, MockServer, crawl_command, free_routes, run_crawl, serve, wscn_routes
 
@@ -168,7 +169,12 @@ def test_sigkill_midway_leaves_no_partial_file_and_the_next_run_completes_the_se
     assert proc.returncode == -signal.SIGKILL
     # the state and the run lock's file stay (the kernel dropped the lock with the process)
     leftovers = [p for p in out.rglob("*") if p.is_file() and not p.name.startswith("state.sqlite3") and p.name != "run.lock"]
-    assert [p.relative_to(out).as_posix() for p in leftovers] == [f"{POSTS}/3782700.md"]  # no temp file, no report
+    archived = [p.relative_to(out).as_posix() for p in leftovers if p.relative_to(out).parts[:2] == (".state", "archive")]
+    assert [p.relative_to(out).as_posix() for p in leftovers if p.relative_to(out).as_posix() not in archived] == [
+        f"{POSTS}/3782700.md"]  # no temp file, no report
+    # the written article's raw source, complete (pipelines/archive.py), and nothing else in the archive
+    assert [PurePosixPath(p).parent.as_posix() for p in archived] == [".state/archive/wallstreetcn/3782700"]
+    assert archive.load(out / ".state" / "archive", "wallstreetcn:3782700").context == {"article_id": "3782700"}
     assert (out / POSTS / "3782700.md").read_bytes() == reference.files()[f"{POSTS}/3782700.md"]
 
     with MockServer(wscn_routes(), tmp_path) as server:

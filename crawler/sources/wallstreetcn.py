@@ -16,10 +16,12 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from bs4 import BeautifulSoup, Tag
+from scrapy.settings import BaseSettings
 
 from crawler.sources import SourceError, SourceSkip
 from crawler.sources.wechat_url import article_identity
 from pipelines import tree
+from pipelines.archive import RawSource
 from pipelines.article import Article, Attribution
 from pipelines.limits import TooDeep, check_depth
 
@@ -237,3 +239,11 @@ def article_from_detail(data: Any, requested_id: str | None = None) -> Article:
         attribution=attribution,
         aliases=_aliases(source_uri),
     )
+
+
+def article_from_raw(raw: RawSource, settings: BaseSettings) -> Article:
+    """The Article of a detail answer kept in the raw archive: what the spider's callback and
+    ``scrapy rerender`` both call (``context["article_id"]``: the id asked for, None for a saved answer)."""
+    article = article_from_detail(envelope_data(raw.body), raw.context.get("article_id"))
+    article.raw = raw
+    return article

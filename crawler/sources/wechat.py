@@ -20,10 +20,15 @@ from html import escape, unescape
 from urllib.parse import parse_qs, urlsplit
 
 from bs4 import BeautifulSoup, Tag
+from scrapy.http import TextResponse
+from scrapy.settings import BaseSettings
 
+from crawler.inputs import GZIP_MAGIC, decode_saved, saved_page_limit
+from crawler.rawsource import to_response
 from crawler.sources import SourceError
 from crawler.sources.wechat_clean import clean_content, junk_rules
 from crawler.sources.wechat_url import WECHAT_HOST, article_identity, canonical_url
+from pipelines.archive import RawSource
 from pipelines.article import Article, Attribution
 from pipelines.limits import TooDeep, check_depth
 
@@ -434,3 +439,29 @@ def is_wechat_page(html: str) -> bool:
     if WECHAT_HOST not in html:
         return False
     return any(marker in html for marker in ('id="js_content"', 'id="js_article"', "weui-msg__title", 'id="js_verify"'))
+
+
+def page_of_raw(raw: RawSource, settings: BaseSettings) -> Page:
+    """The classified page a raw source holds, decoded as the crawl's response was (its charset,
+    else the page's own; a gzipped saved page gunzipped up to ``SAVED_PAGE_MAXSIZE``)."""
+    response = to_response(raw)
+    if isinstance(response, TextResponse) and raw.body[:2] != GZIP_MAGIC:
+        html = response.text
+    else:
+        html = decode_saved(raw.body, saved_page_limit(settings))
+    return classify(html, raw.url)
+
+
+def article_from_raw(raw: RawSource, settings: BaseSettings, page: Page | None = None) -> Article:
+    """The Article of a page kept in the raw archive: what the spider's callback and ``scrapy rerender``
+    both call (``page``: the raw source already classified; ``context["reached_by"]``: the URLs that led
+    to the page, whose identities become aliases)."""
+    article = article_from_page(
+        page or page_of_raw(raw, settings),
+        source=settings.get("WECHAT_SOURCE_NAME"),
+        junk=settings.getdict("WECHAT_JUNK_RULES"),
+        reached_by=raw.context.get("reached_by", []),
+        title_length=settings.getint("TEXT_SHARE_TITLE_LENGTH"),
+    )
+    article.raw = raw
+    return article

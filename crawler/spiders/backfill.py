@@ -116,7 +116,7 @@ class BackfillSpider(WebPages, WechatPages):
         return wallstreetcn_spider.detail_request(api_base, article_id, callback=self.parse_wallstreetcn, errback=self.request_failed)
 
     def parse_wallstreetcn(self, response: Response) -> Iterator[Article | Request]:
-        yield from self.unless_stored(response, self.article_from(response, wallstreetcn_spider.parse_detail))
+        yield from self.unless_stored(response, self.article_from(response, lambda r: wallstreetcn_spider.parse_detail(r, self.settings)))
 
     # --- WeChat (page handling from WechatPages) --------------------------------------------------
 

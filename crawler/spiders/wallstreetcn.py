@@ -23,8 +23,9 @@ from zoneinfo import ZoneInfo
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 
-from crawler import outcomes
+from crawler import outcomes, rawsource
 from crawler.arguments import DEMO, REFRESH, Argument, local_time, positive_int
 from crawler.sources import SourceError
 from crawler.sources import wallstreetcn as source
@@ -42,9 +43,11 @@ def detail_request(api_base: str, article_id: str, **kwargs: Any) -> Request:
     )
 
 
-def parse_detail(response: Response) -> Article:
-    """The article of a detail answer, which must be the one requested (raises SourceError)."""
-    return source.article_from_detail(source.envelope_data(response.body), response.meta.get("article_id"))
+def parse_detail(response: Response, settings: BaseSettings) -> Article:
+    """The article of a detail answer, which must be the one requested (raises SourceError), with
+    the answer as its raw source (``crawler/rawsource.py``): parsed by the same function a re-render calls."""
+    raw = rawsource.from_response(response, source.SOURCE, {"article_id": response.meta.get("article_id")})
+    return source.article_from_raw(raw, settings)
 
 
 class WallstreetcnSpider(ArticleSpider):
@@ -176,7 +179,7 @@ class WallstreetcnSpider(ArticleSpider):
             self.held = shown if self.held is None else min(self.held, shown)
 
     def parse_detail(self, response: Response) -> Iterator[Article]:
-        yield from self.article_from(response, parse_detail)
+        yield from self.article_from(response, lambda r: parse_detail(r, self.settings))
 
     def closed(self, reason: str) -> None:
         """Move the listing mark, but only for a run that finished reading its listing."""

@@ -16,11 +16,12 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from scrapy import Request
-from scrapy.http import Response, TextResponse
+from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawler import rawsource
 from crawler.arguments import DEMO, REFRESH, URLS_FILE_ACCEPTED, Argument, comma_list, text
-from crawler.inputs import GZIP_MAGIC, ListFailure, as_url, decode_saved, saved_page_limit, split_urls
+from crawler.inputs import ListFailure, as_url, split_urls
 from crawler.outbound import DISALLOWED_URL, check_url, list_setting
 from crawler.sources import SourceError
 from crawler.sources import wechat as source
@@ -30,13 +31,6 @@ from pipelines.article import Article
 
 #: Shares followed before giving up (a share of a share is not followed).
 MAX_SHARE_HOPS = 1
-
-
-def page_html(response: Response, limit: int) -> str:
-    """The page's HTML, also from a gzipped saved page (gunzipped up to ``limit`` bytes)."""
-    if isinstance(response, TextResponse) and response.body[:2] != GZIP_MAGIC:
-        return response.text
-    return decode_saved(response.body, limit)
 
 
 class WechatPages(ArticleSpider):
@@ -128,18 +122,14 @@ class WechatPages(ArticleSpider):
 
     def _read_page(self, response: Response) -> Iterator[Article | Request]:
         url = response.meta.get("article_url", response.url)
+        reached_by = [url, *response.meta.get("redirect_urls", []), *response.meta.get("via", [])]
+        raw = rawsource.from_response(response, source.SOURCE, {"reached_by": reached_by})
         try:
-            page = source.classify(page_html(response, saved_page_limit(self.settings)), response.url)
+            page = source.page_of_raw(raw, self.settings)
             if page.kind == source.SHARE:
                 yield from self._follow_share(response, page)
                 return
-            article = source.article_from_page(
-                page,
-                source=self.settings.get("WECHAT_SOURCE_NAME"),
-                junk=self.settings.getdict("WECHAT_JUNK_RULES"),
-                reached_by=[url, *response.meta.get("redirect_urls", []), *response.meta.get("via", [])],
-                title_length=self.settings.getint("TEXT_SHARE_TITLE_LENGTH"),
-            )
+            article = source.article_from_raw(raw, self.settings, page)
         except SourceError as exc:
             if exc.reason == source.ANTI_CRAWL:
                 self.back_off(response)
