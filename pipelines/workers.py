@@ -17,6 +17,7 @@ behind by a killed crawl exits when its pipe to the crawl closes.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import multiprocessing
 import signal
@@ -55,6 +56,9 @@ class RenderPool:
         """``render(article, config)``, in a worker; a RenderError is raised here as there."""
         if not self.workers:
             return render(article, config)
+        if article.raw is not None:  # the raw source (megabytes of a WeChat page) is not sent to a worker
+            article = copy.copy(article)
+            article.raw = None
         try:
             return await asyncio.wrap_future(self._pool().submit(render, article, config))
         except BrokenProcessPool:  # a worker died (e.g. killed): a fresh pool, and this article once more
