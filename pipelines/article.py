@@ -54,6 +54,9 @@ class Article:
     published: int  #: unix seconds (UTC)
     body_html: str
     cover: str = ""  #: thumbnail URL ("" when none)
+    #: the page's own short description (WeChat msg_desc, wallstreetcn content_short): the
+    #: summary of a body without text, e.g. an image share ("" when none)
+    description: str = ""
     attribution: Attribution | None = None  #: appended when the body carries none itself
     #: other identities of the same article (e.g. "wechat:<id>" for a republish)
     aliases: list[str] = field(default_factory=list)
@@ -76,6 +79,7 @@ class Article:
         self.title = repair_text(self.title)
         self.body_html = repair_text(self.body_html)
         self.cover = repair_text(self.cover)
+        self.description = repair_text(self.description)
 
     @property
     def key(self) -> str:

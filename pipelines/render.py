@@ -167,7 +167,7 @@ def render(article: Article, config: RenderConfig) -> str:
         return article.local_images.get(remote, remote)
 
     soup = clean.clean(clean.parse(article.body_html), rewrite)
-    summary_text = summary.summarize(soup, config.summary_length)
+    summary_text = summary.summarize(soup, config.summary_length, article.description, article.title)
     body = markdown.html_to_markdown(soup)
     if not body.strip():
         raise RenderError("empty body after cleaning")

@@ -1,4 +1,4 @@
-"""The front-matter summary: the body's opening text, cut short."""
+"""The front-matter summary: the body's opening text (else the page's description or title), cut short."""
 
 from __future__ import annotations
 
@@ -43,7 +43,17 @@ def text_blocks(soup: BeautifulSoup | Tag) -> list[str]:
     return blocks
 
 
-def summarize(soup: BeautifulSoup | Tag, length: int) -> str:
-    """Text blocks joined by two spaces, cut to ``length`` characters plus ``...``."""
+def summarize(soup: BeautifulSoup | Tag, length: int, *fallbacks: str) -> str:
+    """Text blocks joined by two spaces, cut to ``length`` characters plus ``...``.
+
+    A body without text (an image share, a post whose text is all in pictures) gives the
+    first non-empty ``fallbacks`` instead (the page's own description, then its title), its
+    lines taken as blocks: an empty summary makes Hugo show the body's opening instead,
+    which for such a post is its attribution, disclaimer and origin link.
+    """
     text = SEPARATOR.join(text_blocks(soup))
+    for fallback in fallbacks:
+        if text:
+            break
+        text = SEPARATOR.join(block for line in fallback.splitlines() if (block := re.sub(r"\s+", " ", line).strip()))
     return text if len(text) <= length else text[:length].rstrip() + ELLIPSIS

@@ -74,6 +74,20 @@ def test_summary_is_text_blocks_joined_and_cut() -> None:
     assert short["summary"] == "短"
 
 
+def test_summary_of_a_body_without_text_is_the_description_else_the_title() -> None:
+    """Hand-made image-only bodies: an empty summary would make Hugo show the attribution and origin link."""
+    pictures = "<p><img src='https://x/1.png'></p><p><img src='https://x/2.png'></p>"
+    described = article(body_html=pictures, description="第一行\n\n第二行 <b> *星*  很长很长很长", title="标题")
+    post = frontmatter.loads(render(described, RenderConfig(summary_length=16)))
+    assert post["summary"] == r"第一行  第二行 \<b> \*星\*..."  # lines as blocks, escaped and cut like body text
+    untitled = frontmatter.loads(render(article(body_html=pictures, title="只有图片的标题"), CONFIG))
+    assert untitled["summary"] == "只有图片的标题"
+    blank = frontmatter.loads(render(article(body_html=pictures, description=" \n ", title="标题"), CONFIG))
+    assert blank["summary"] == "标题"
+    texted = frontmatter.loads(render(article(body_html="<p>正文</p>", description="描述"), CONFIG))
+    assert texted["summary"] == "正文"  # the body's own text first: the golden stays as it is
+
+
 def test_constants_come_from_settings() -> None:
     front = {"title": "{title}", "date": "{date}", "categories": ["新闻", "{source}"], "draft": False}
     post = frontmatter.loads(render(article(), RenderConfig(front_matter=front)))

@@ -105,6 +105,8 @@ def test_own_article_has_no_attribution() -> None:
     assert article.attribution is None and article.aliases == []
     assert article.url == "https://wallstreetcn.com/articles/3782700"
     assert article.cover == "https://wpimg-wscn.awtmt.com/e299e002-a570-45b9-bdb5-a4df776154a2.png"
+    assert article.description == detail("article-3782700.json")["content_short"]  # the summary of a body without text
+    assert article.description.startswith("团队仅14人、创始人今年仅23岁")
 
 
 @pytest.mark.parametrize(

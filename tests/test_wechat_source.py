@@ -149,6 +149,8 @@ def test_descriptions_are_js_and_html_unescaped() -> None:
     meta = wechat.metadata(page("wae_imgshare_01_36kr_type8"))
     assert meta.description.startswith("今年，中国汽车行业价格战，寒气越发深入。\n\n2025年9月")
     assert meta.description.endswith('"Talk is Cheap. Show me the data."')  # \x22 in the page
+    # the article carries it: the summary of a share whose body has no text
+    assert wechat.article_from_page(page("wae_imgshare_01_36kr_type8")).description == meta.description
 
 
 def test_title_falls_back_to_og_title_then_activity_name() -> None:

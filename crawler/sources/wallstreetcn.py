@@ -236,6 +236,7 @@ def article_from_detail(data: Any, requested_id: str | None = None) -> Article:
         published=published,
         body_html=body,
         cover=str(image.get("uri") or ""),
+        description=str(data.get("content_short") or ""),
         attribution=attribution,
         aliases=_aliases(source_uri),
     )

@@ -428,6 +428,7 @@ def article_from_page(
         published=meta.published,
         body_html=body,
         cover=meta.cover,
+        description=meta.description,
         attribution=Attribution(name=meta.account or "微信公众号", url=meta.url, title=meta.title),
         aliases=[f"{ALIAS_PREFIX}{identity}" for identity in identities if identity],
     )
