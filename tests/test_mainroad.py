@@ -5,22 +5,34 @@ config (``site/hugo.toml`` with ``theme = "mainroad"`` on top; ``site/layouts`` 
 Every recorded article page (wallstreetcn API answers, WeChat articles and the image share)
 and hand-made WeChat shares are crawled by one backfill into one site, built once; the home
 page, the section and taxonomy lists, every article page, the sidebar widgets and the RSS feed
-are checked from the HTML Hugo wrote.
+are checked from the HTML Hugo wrote, then headless Chromium opens the pages over a local HTTP
+server (``tests/browser.py``). The crawl rewrites every image URL to made-up pictures on that
+server (``IMAGE_URL_REWRITES``), standing in for the image hosts, so the browser needs no network.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import subprocess
+import threading
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from io import BytesIO
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import frontmatter
 import pytest
 from bs4 import BeautifulSoup, Tag
+from PIL import Image
 
 from crawler.sources import wallstreetcn, wechat
+from tests.browser import Browser
 from tests.conftest import ROOT, WECHAT, WSCN, run_crawl
 from tests.test_hugo_build import HUGO, commonmark, typographic
 
@@ -74,11 +86,53 @@ var msg_link = "https://mp.weixin.qq.com/s/HandmadePictures01";
 }
 
 
+#: Sizes of the made-up pictures standing in for the image hosts, picked by the path's hash:
+#: wider than any column, taller than the screen, small.
+PICTURE_SIZES = ((1800, 360), (480, 900), (320, 200))
+
+
+@cache
+def picture(path: str) -> bytes:
+    """A hand-made PNG for ``path`` (its colour and size from the path's hash)."""
+    digest = hashlib.sha256(path.encode()).digest()
+    out = BytesIO()
+    Image.new("RGB", PICTURE_SIZES[digest[0] % len(PICTURE_SIZES)], tuple(digest[1:4])).save(out, "PNG")
+    return out.getvalue()
+
+
+class SiteServer(ThreadingHTTPServer):
+    """The built ``public/`` over HTTP on 127.0.0.1, and made-up pictures under ``/images/<host>/<path>``
+    standing in for the image hosts (the crawl rewrites every image URL to them)."""
+
+    def __init__(self, public: Path):
+        class Handler(SimpleHTTPRequestHandler):
+            def __init__(self, *args: object, **kwargs: object) -> None:
+                super().__init__(*args, directory=str(public), **kwargs)  # type: ignore[arg-type]
+
+            def do_GET(self) -> None:
+                if not self.path.startswith("/images/"):
+                    return super().do_GET()
+                body = picture(urlsplit(self.path).path)
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:  # quiet: the test reports what matters
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server_address[1]}"
+
+
 @dataclass
 class Site:
     root: Path
     log: str
     returncode: int
+    server: SiteServer
+    screenshots: Path
 
     def sources(self) -> list[Path]:
         return sorted((self.root / "content").rglob("*.md"))
@@ -96,23 +150,31 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     tmp = tmp_path_factory.mktemp("mainroad")
     root = tmp / "site"
     root.mkdir()
-    config = (ROOT / "site" / "hugo.toml").read_text(encoding="utf-8")
-    (root / "hugo.toml").write_text('theme = "mainroad"\n' + config, encoding="utf-8")
-    handmade = []
-    for name, html in HANDMADE.items():
-        (tmp / name).write_text(html, encoding="utf-8")
-        handmade.append(tmp / name)
-    urls = tmp / "urls.txt"
-    urls.write_text("".join(f"{path}\n" for path in [*RECORDED, *handmade]), encoding="utf-8")
-    crawl = run_crawl("backfill", root, f"urls_file={urls}")
-    assert crawl.returncode == 0, crawl.log
-    proc = subprocess.run([str(HUGO), "build", "--source", str(root), "--themesDir", str(THEMES), "--printPathWarnings",
-                           "--cacheDir", str(tmp / "cache")], capture_output=True, text=True, timeout=120)
-    return Site(root, proc.stdout + proc.stderr, proc.returncode)
+    server = SiteServer(root / "public")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        config = (ROOT / "site" / "hugo.toml").read_text(encoding="utf-8")
+        (root / "hugo.toml").write_text('theme = "mainroad"\n' + config, encoding="utf-8")
+        handmade = []
+        for name, html in HANDMADE.items():
+            (tmp / name).write_text(html, encoding="utf-8")
+            handmade.append(tmp / name)
+        urls = tmp / "urls.txt"
+        urls.write_text("".join(f"{path}\n" for path in [*RECORDED, *handmade]), encoding="utf-8")
+        # Every image (body and thumbnail) from the local server: the browser needs no network.
+        rewrites = json.dumps([[r"^https?://", f"{server.url}/images/"]])
+        crawl = run_crawl("backfill", root, f"urls_file={urls}", settings={"IMAGE_URL_REWRITES": rewrites})
+        assert crawl.returncode == 0, crawl.log
+        proc = subprocess.run([str(HUGO), "build", "--source", str(root), "--themesDir", str(THEMES), "--printPathWarnings",
+                               "--cacheDir", str(tmp / "cache")], capture_output=True, text=True, timeout=120)
+        yield Site(root, proc.stdout + proc.stderr, proc.returncode, server, tmp / "screenshots")
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def meta(source: Path) -> dict:
@@ -237,3 +299,69 @@ def test_no_page_asks_the_network_for_fonts_or_scripts(site: Site) -> None:
         external = [tag.get("href") or tag.get("src") for tag in page.find_all(["link", "script"])
                     if re.match(r"https?://|//", tag.get("href") or tag.get("src") or "")]
         assert external == [], path
+
+
+#: What a reader sees of the open page, measured by the browser: every image and whether it
+#: loaded, every element sticking out of its column (the main column or the sidebar; elements
+#: inside a box that scrolls or clips, such as a code block, stay in that box), whether the page
+#: scrolls sideways, and the title and date with their size on screen.
+PAGE_CHECK = """(() => {
+  const shown = el => { if (!el) return null; const r = el.getBoundingClientRect();
+    return {text: el.innerText.trim(), datetime: el.getAttribute('datetime'), width: r.width, height: r.height}; };
+  const images = [...document.images].map(img => ({src: img.currentSrc || img.src, loaded: img.complete && img.naturalWidth > 0}));
+  const overflowing = [];
+  for (const column of document.querySelectorAll('.primary, .sidebar')) {
+    const box = column.getBoundingClientRect();
+    for (const el of column.querySelectorAll('*')) {
+      let clipped = false;
+      for (let up = el.parentElement; up && up !== column; up = up.parentElement) {
+        if (getComputedStyle(up).overflowX !== 'visible') { clipped = true; break; }
+      }
+      const r = el.getBoundingClientRect();
+      if (!clipped && r.width > 0 && (r.right > box.right + 0.5 || r.left < box.left - 0.5)) {
+        overflowing.push(`${column.className} > ${el.tagName.toLowerCase()}.${el.className}: ${Math.round(r.left)}..${Math.round(r.right)} outside ${Math.round(box.left)}..${Math.round(box.right)}`);
+      }
+    }
+  }
+  const root = document.documentElement;
+  return {images, overflowing, sideways: root.scrollWidth > root.clientWidth,
+          title: shown(document.querySelector('h1.post__title')), date: shown(document.querySelector('.post__meta time')),
+          entries: [...document.querySelectorAll('article.list__item')].map(e => ({
+            title: shown(e.querySelector('.list__title')), date: shown(e.querySelector('.list__meta time'))}))};
+})()"""
+#: Viewports: a desktop screen (sidebar beside the articles) and a phone (one column).
+VIEWPORTS = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+def test_pages_in_a_real_browser(site: Site) -> None:
+    """Headless Chromium opens the home page and an article of each source and of each WeChat
+    share kind: every image loaded, nothing sticks out of its column, the title and date show.
+    Screenshots are kept for a person to look at (their folder is printed)."""
+    print(f"\nscreenshots of the Mainroad pages: {site.screenshots}")
+    by_title = {meta(s)["title"]: s for s in site.sources()}
+    articles = [by_title[title] for title in ("马克龙豪掷1090亿开欧洲「星际之门」，Mistral狂飙登顶法国APP榜首！",
+                                              "AI编程害死我了，给我的抓包软件埋了一个大雷！",
+                                              "新能源车均价创6年新低，价格战「寒气」侵蚀供应链",
+                                              "四张图看懂十月汽车销量")]
+    articles += [s for s in site.sources() if "HandmadeTextShare01" in s.name]
+    pages = {"home": "/", **{s.stem.lower(): site.url(s) for s in articles}}
+    with Browser(site.screenshots.parent / "chromium-profile") as browser:
+        for viewport, (width, height) in VIEWPORTS.items():
+            for name, path in pages.items():
+                requested = browser.open(site.server.url + path, width, height)
+                seen = browser.evaluate(PAGE_CHECK)
+                browser.screenshot(site.screenshots / f"{name}-{viewport}.jpg")
+                where = f"{path} ({viewport}; screenshot {site.screenshots / f'{name}-{viewport}.jpg'})"
+                assert [url for url in requested if not url.startswith(site.server.url)] == [], where
+                assert len(seen["images"]) == len(site.html(path).find_all("img")), where
+                assert all(image["loaded"] for image in seen["images"]), (where, seen["images"])
+                assert seen["overflowing"] == [] and not seen["sideways"], (where, seen["overflowing"])
+                shown = seen["entries"] if path == "/" else [{"title": seen["title"], "date": seen["date"]}]
+                assert shown, where
+                for entry in shown:
+                    assert entry["title"]["text"] and entry["title"]["height"] > 0, (where, entry)
+                    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", entry["date"]["text"]), (where, entry)
+                    assert entry["date"]["datetime"].endswith("+08:00") and entry["date"]["height"] > 0, (where, entry)
+                if path != "/":
+                    source = next(s for s in articles if site.url(s) == path)
+                    assert seen["title"]["text"] == meta(source)["title"] and seen["date"]["datetime"] == zoned(meta(source)["date"])
