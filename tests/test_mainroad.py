@@ -2,12 +2,15 @@
 theme, Mainroad (a copy in ``tests/themes/mainroad``, see its PROVENANCE), and the example
 config (``site/hugo.toml`` with ``theme = "mainroad"`` on top; ``site/layouts`` left out).
 
-Every recorded article page (wallstreetcn API answers, WeChat articles and the image share)
-and hand-made WeChat shares are crawled by one backfill into one site, built once; the home
+Every recorded article page (wallstreetcn API answers, WeChat articles and the image share),
+the recorded WeChat fragments and hand-made WeChat shares are crawled by one backfill into one
+site, built once; the home
 page, the section and taxonomy lists, every article page, the sidebar widgets and the RSS feed
 are checked from the HTML Hugo wrote, then headless Chromium opens the pages over a local HTTP
-server (``tests/browser.py``). The crawl rewrites every image URL to made-up pictures on that
-server (``IMAGE_URL_REWRITES``), standing in for the image hosts, so the browser needs no network.
+server (``tests/browser.py``). The crawl localizes every image (``IMAGES_MODE=localize``: page
+bundles) from made-up pictures on that server standing in for the image hosts
+(``IMAGE_URL_REWRITES``); the server stops serving them before the browser opens the site,
+which needs no network.
 """
 
 from __future__ import annotations
@@ -32,10 +35,6 @@ from bs4 import BeautifulSoup, Tag
 from PIL import Image
 
 from crawler.sources import wallstreetcn, wechat
-from crawler.sources.wechat_clean import clean_content
-from pipelines.article import Article, Attribution
-from pipelines.render import RenderConfig, render
-from pipelines.write import write_atomic
 from tests.browser import Browser
 from tests.conftest import ROOT, WECHAT, WSCN, run_crawl
 from tests.test_hugo_build import HUGO, commonmark, typographic
@@ -49,7 +48,7 @@ RECORDED = [
         "wae_normal_01_xuanyuan_code", "wae_normal_03_yinji_blockquote_qr", "wae_normal_c01_jinbang_audio_svg_gif",
         "wsg_2018_mpvoice_cjrb", "wae_imgshare_01_36kr_type8")),
 ]
-#: Recorded WeChat article bodies (fragments of pages), rendered straight into the site.
+#: Recorded WeChat article bodies (``#js_content`` only: a table, code, formulas, footnotes, images).
 FRAGMENTS = ("markdownPaper_paper1-wechat", "markdownPaper_formula")
 #: Texts of the body's last lines that must never show in a list entry.
 FOOTER_TEXTS = ("来源：", wechat.DISCLAIMER, wallstreetcn.DISCLAIMER.splitlines()[-1][:20])
@@ -107,8 +106,8 @@ def picture(path: str) -> bytes:
 
 
 class SiteServer(ThreadingHTTPServer):
-    """The built ``public/`` over HTTP on 127.0.0.1, and made-up pictures under ``/images/<host>/<path>``
-    standing in for the image hosts (the crawl rewrites every image URL to them)."""
+    """The built ``public/`` over HTTP on 127.0.0.1, and, while ``pictures`` is on, made-up pictures
+    under ``/images/<host>/<path>`` standing in for the image hosts (the crawl's rewrite rules point there)."""
 
     def __init__(self, public: Path):
         class Handler(SimpleHTTPRequestHandler):
@@ -116,7 +115,7 @@ class SiteServer(ThreadingHTTPServer):
                 super().__init__(*args, directory=str(public), **kwargs)  # type: ignore[arg-type]
 
             def do_GET(self) -> None:
-                if not self.path.startswith("/images/"):
+                if not (self.path.startswith("/images/") and server.pictures):
                     return super().do_GET()
                 body = picture(urlsplit(self.path).path)
                 self.send_response(200)
@@ -128,8 +127,25 @@ class SiteServer(ThreadingHTTPServer):
             def log_message(self, *args: object) -> None:  # quiet: the test reports what matters
                 pass
 
+        server = self
+        self.pictures = True
         super().__init__(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server_address[1]}"
+
+
+def fragment_pages() -> dict[str, str]:
+    """Each recorded fragment in a hand-made page around it, with the variables real pages use."""
+    pages = {}
+    for minute, name in enumerate(FRAGMENTS):
+        token = re.sub(r"[^A-Za-z0-9]", "", name)
+        body = f'<div id="js_content">{(WECHAT / "fragments" / f"{name}.html").read_text(encoding="utf-8")}</div>'
+        pages[f"{name}.html"] = _SCRIPT.format(body=body, vars=f"""
+var ct = "{1739000000 + 60 * minute}";
+var nickname = htmlDecode("mdnice");
+var msg_title = '{name}'.html(false);
+var msg_link = "https://mp.weixin.qq.com/s/{token}";
+""")
+    return pages
 
 
 @dataclass
@@ -165,22 +181,18 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     try:
         config = (ROOT / "site" / "hugo.toml").read_text(encoding="utf-8")
         (root / "hugo.toml").write_text('theme = "mainroad"\n' + config, encoding="utf-8")
-        handmade = []
-        for name, html in HANDMADE.items():
+        saved = []  # hand-made pages, written as files the backfill reads
+        for name, html in (HANDMADE | fragment_pages()).items():
             (tmp / name).write_text(html, encoding="utf-8")
-            handmade.append(tmp / name)
+            saved.append(tmp / name)
         urls = tmp / "urls.txt"
-        urls.write_text("".join(f"{path}\n" for path in [*RECORDED, *handmade]), encoding="utf-8")
-        # Every image (body and thumbnail) from the local server: the browser needs no network.
+        urls.write_text("".join(f"{path}\n" for path in [*RECORDED, *saved]), encoding="utf-8")
+        # Every image (body and thumbnail) downloaded from the local server into the article's bundle.
         rewrites = json.dumps([[r"^https?://", f"{server.url}/images/"]])
-        crawl = run_crawl("backfill", root, f"urls_file={urls}", settings={"IMAGE_URL_REWRITES": rewrites})
+        crawl = run_crawl("backfill", root, f"urls_file={urls}", settings={"IMAGE_URL_REWRITES": rewrites, "IMAGES_MODE": "localize"})
         assert crawl.returncode == 0, crawl.log
-        for minute, name in enumerate(FRAGMENTS):  # recorded WeChat article HTML: a table, code, formulas, footnotes
-            html = (WECHAT / "fragments" / f"{name}.html").read_text(encoding="utf-8")
-            fragment = Article(source="wechat", id=name, url=f"https://mp.weixin.qq.com/s/{name}", title=name,
-                               published=1739000000 + 60 * minute, body_html=clean_content(html), attribution=Attribution("mdnice"))
-            config = RenderConfig(disclaimers={"wechat": wechat.DISCLAIMER}, image_rules=tuple(json.loads(rewrites)))
-            write_atomic(root / "content" / "posts" / "wechat" / f"{name}.md", render(fragment, config))
+        assert crawl.report()["images_failed"] == [], crawl.report()["images_failed"]
+        server.pictures = False  # from here on the site has to show its own copies
         proc = subprocess.run([str(HUGO), "build", "--source", str(root), "--themesDir", str(THEMES), "--printPathWarnings",
                                "--cacheDir", str(tmp / "cache")], capture_output=True, text=True, timeout=120)
         yield Site(root, proc.stdout + proc.stderr, proc.returncode, server, tmp / "screenshots")
@@ -196,6 +208,17 @@ def meta(source: Path) -> dict:
 def shown_summary(source: Path) -> str:
     """The text Hugo shows of ``source``'s front-matter summary (rendered as Markdown)."""
     return typographic(commonmark(meta(source)["summary"]).get_text())
+
+
+def source_name(source: Path) -> str:
+    """The source of an article file: its folder under ``content/posts/`` (a bundle sits one deeper)."""
+    parts = source.parts
+    return parts[len(parts) - parts[::-1].index("content") + 1]
+
+
+def thumbnail_src(thumbnail: str) -> str:
+    """Where Mainroad points a ``thumbnail`` (through ``relURL``: a localized one is a site path)."""
+    return thumbnail if thumbnail.startswith(("http://", "https://")) else "/" + thumbnail.lstrip("/")
 
 
 def zoned(date: str) -> str:
@@ -221,7 +244,7 @@ def check_entry(entry: Tag, source: Path) -> None:
     assert typographic(excerpt.get_text()) == shown_summary(source), source
     assert excerpt.find(["a", "img"]) is None and not any(text in excerpt.get_text() for text in FOOTER_TEXTS), source
     thumbnails = [img["src"] for img in entry.select("figure.list__thumbnail img")]
-    assert thumbnails == ([data["thumbnail"]] if data["thumbnail"] else []), source
+    assert thumbnails == ([thumbnail_src(data["thumbnail"])] if data["thumbnail"] else []), source
     assert entry.select_one(".list__meta time")["datetime"] == zoned(data["date"]), source
 
 
@@ -230,7 +253,8 @@ def test_site_builds_without_warnings(site: Site) -> None:
     assert "WARN" not in site.log and "ERROR" not in site.log, site.log
     sources = site.sources()
     assert len(sources) == len(RECORDED) + len(HANDMADE) + len(FRAGMENTS)
-    assert {s.parent.name for s in sources} == {"wallstreetcn", "wechat"}
+    assert {source_name(s) for s in sources} == {"wallstreetcn", "wechat"}
+    assert all(s.name == "index.md" for s in sources)  # localized: page bundles
 
 
 def test_summaries_are_never_empty(site: Site) -> None:
@@ -255,7 +279,7 @@ def test_section_and_taxonomy_lists_show_the_same_entries(site: Site) -> None:
                  "/tags/wechat/", "/tags/wallstreetcn/"):
         listed = entries(site, path)
         name = path.strip("/").split("/")[-1]
-        expected = {url for url, s in by_url.items() if name == "posts" or s.parent.name == name}
+        expected = {url for url, s in by_url.items() if name == "posts" or source_name(s) == name}
         assert {e.select_one(".list__title a")["href"] for e in listed} == expected, path
         for entry in listed:
             check_entry(entry, by_url[entry.select_one(".list__title a")["href"]])
@@ -272,15 +296,15 @@ def test_article_pages_show_title_date_body_and_footer(site: Site) -> None:
         assert typographic(content.get_text()) == typographic(reference.get_text()), source
         lines = [typographic(p.get_text()) for p in content.find_all("p", recursive=False)]
         origin = content.find_all("p", recursive=False)[-1].find("a")
-        assert origin.get_text() == source.parent.name and origin["href"].startswith("https://"), source
-        disclaimer = {"wechat": wechat.DISCLAIMER, "wallstreetcn": wallstreetcn.DISCLAIMER}[source.parent.name]
+        assert origin.get_text() == source_name(source) and origin["href"].startswith("https://"), source
+        disclaimer = {"wechat": wechat.DISCLAIMER, "wallstreetcn": wallstreetcn.DISCLAIMER}[source_name(source)]
         assert typographic(disclaimer.splitlines()[-1]) in "".join(lines[-4:]), source
-        if source.parent.name == "wechat":  # every WeChat article credits its account
+        if source_name(source) == "wechat":  # every WeChat article credits its account
             assert any(line.startswith("来源：") for line in lines[-4:]), source
         images = [img["src"] for img in page.select("main img")]
         if data["thumbnail"]:
-            assert images.count(data["thumbnail"]) == 1, source  # the thumbnail, once
-            assert page.select_one("figure.post__thumbnail img")["src"] == data["thumbnail"]
+            assert images.count(thumbnail_src(data["thumbnail"])) == 1, source  # the thumbnail, once
+            assert page.select_one("figure.post__thumbnail img")["src"] == thumbnail_src(data["thumbnail"])
         else:
             assert page.select_one("figure.post__thumbnail") is None, source
 
@@ -362,8 +386,8 @@ def test_pages_in_a_real_browser(site: Site) -> None:
                                               "AI编程害死我了，给我的抓包软件埋了一个大雷！",
                                               "新能源车均价创6年新低，价格战「寒气」侵蚀供应链",
                                               "四张图看懂十月汽车销量")]
-    articles += [s for s in site.sources() if "HandmadeTextShare01" in s.name or s.stem in FRAGMENTS]
-    pages = {"home": "/", **{s.stem.lower(): site.url(s) for s in articles}}
+    articles += [by_title[name] for name in FRAGMENTS] + [s for s in site.sources() if "HandmadeTextShare01" in str(s)]
+    pages = {"home": "/", **{site.url(s).strip("/").split("/")[-1]: site.url(s) for s in articles}}
     with Browser(site.screenshots.parent / "chromium-profile") as browser:
         for viewport, (width, height) in VIEWPORTS.items():
             for name, path in pages.items():
