@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import subprocess
 import threading
@@ -195,7 +196,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         server.pictures = False  # from here on the site has to show its own copies
         proc = subprocess.run([str(HUGO), "build", "--source", str(root), "--themesDir", str(THEMES), "--printPathWarnings",
                                "--cacheDir", str(tmp / "cache")], capture_output=True, text=True, timeout=120)
-        yield Site(root, proc.stdout + proc.stderr, proc.returncode, server, tmp / "screenshots")
+        # SCREENSHOTS_DIR: where CI keeps them as artifacts (else beside the site, in pytest's tmp)
+        screenshots = Path(os.environ.get("SCREENSHOTS_DIR") or tmp / "screenshots").resolve()
+        yield Site(root, proc.stdout + proc.stderr, proc.returncode, server, screenshots)
     finally:
         server.shutdown()
         server.server_close()
@@ -388,7 +391,7 @@ def test_pages_in_a_real_browser(site: Site) -> None:
                                               "四张图看懂十月汽车销量")]
     articles += [by_title[name] for name in FRAGMENTS] + [s for s in site.sources() if "HandmadeTextShare01" in str(s)]
     pages = {"home": "/", **{site.url(s).strip("/").split("/")[-1]: site.url(s) for s in articles}}
-    with Browser(site.screenshots.parent / "chromium-profile") as browser:
+    with Browser(site.root.parent / "chromium-profile") as browser:
         for viewport, (width, height) in VIEWPORTS.items():
             for name, path in pages.items():
                 requested = browser.open(site.server.url + path, width, height)
