@@ -36,6 +36,7 @@ from bs4 import BeautifulSoup, Tag
 from PIL import Image
 
 from crawler.sources import wallstreetcn, wechat
+from pipelines.summary import ELLIPSIS
 from tests.browser import Browser
 from tests.conftest import ROOT, WECHAT, WSCN, run_crawl
 from tests.test_hugo_build import HUGO, commonmark, typographic
@@ -209,8 +210,10 @@ def meta(source: Path) -> dict:
 
 
 def shown_summary(source: Path) -> str:
-    """The text Hugo shows of ``source``'s front-matter summary (rendered as Markdown)."""
-    return typographic(commonmark(meta(source)["summary"]).get_text())
+    """The text Hugo shows of ``source``'s front-matter summary (rendered as Markdown; the
+    typographer makes the cut mark ``...`` an ellipsis, the text's own dots are escaped)."""
+    text = typographic(commonmark(meta(source)["summary"]).get_text())
+    return text[: -len(ELLIPSIS)] + "…" if text.endswith(ELLIPSIS) else text
 
 
 def source_name(source: Path) -> str:
