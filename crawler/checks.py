@@ -228,6 +228,15 @@ def http_url(value: Any) -> str:
     return url
 
 
+def redis_url(value: Any) -> str:
+    """Where the crawl's Redis is (``crawler.distributed``), or "" for a run in one process."""
+    url = str(value).strip()
+    parts = urlsplit(url)
+    if url and (parts.scheme not in ("redis", "rediss", "unix") or not (parts.hostname or parts.path)):
+        raise ValueError("not a redis:// URL")
+    return url
+
+
 def label(value: Any) -> str:
     """A name used as a folder, category and tag."""
     name = str(value).strip()
@@ -419,6 +428,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REPORTS_MAX_AGE_DAYS", seconds, "a number of days ≥ 0"),
     Setting("RENDER_WORKERS", at_least(0), "a whole number of processes ≥ 0 (0: render in the crawl's process)"),
     Setting("RUN_LOCK", optional_file, 'a lock file path in a folder that can be created, or "" for no lock'),
+    # Distributed runs (crawler.distributed)
+    Setting("REDIS_URL", redis_url, 'redis://HOST:PORT/DB, or "" for a run in one process'),
+    Setting("REDIS_KEY_PREFIX", label, "a plain name of letters, digits, _ . - such as news-ingest"),
+    Setting("MAX_IDLE_TIME_BEFORE_CLOSE", seconds, "a number of seconds ≥ 0"),
+    Setting("REDIS_WORKER_TIMEOUT", positive_seconds, "a number of seconds > 0"),
 )
 
 

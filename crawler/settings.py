@@ -9,7 +9,8 @@ SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 #: our ``crawl`` exits with the run's status (pipelines.report) instead of always 0
 COMMANDS_MODULE = "crawler.commands"
-ADDONS: dict[str, int] = {}
+#: with REDIS_URL set, a run is a worker of a distributed crawl (or its writer): crawler.distributed
+ADDONS = {"crawler.distributed.DistributedAddon": 0}
 
 # --- Politeness: these are real sites that owe us nothing -------------------
 USER_AGENT = (
@@ -178,3 +179,16 @@ SITE_PUSH_ATTEMPTS = 5
 SITE_PUSH_BACKOFF = 2.0  # seconds before the second push attempt; doubles
 #: A git index.lock older than this (s) was left by a killed git and is removed.
 SITE_STALE_LOCK_SECONDS = 600
+
+# --- Distributed runs on Redis (crawler.distributed, crawler.writer) ---------
+#: redis://HOST:PORT/DB: `scrapy crawl` runs are workers of one crawl and `scrapy writer` writes; "" = one process.
+REDIS_URL = ""
+#: Prefix of the crawl's Redis keys: crawls that share a Redis need different prefixes.
+REDIS_KEY_PREFIX = "news-ingest"
+#: Seconds the crawl must have been done (nothing queued, taken or pushed) before idle workers and the writer end.
+MAX_IDLE_TIME_BEFORE_CLOSE = 5.0
+#: Seconds without a heartbeat after which a worker counts as dead (its requests go back to the queue)
+#: and the writer's key lapses (a restarted writer waits that long).
+REDIS_WORKER_TIMEOUT = 30.0
+#: Set by `scrapy writer` itself ("writer"); any other run with REDIS_URL is a worker.
+REDIS_ROLE = ""

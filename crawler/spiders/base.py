@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import scrapy
@@ -16,15 +16,17 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler import inputs, outcomes
+from crawler import distributed, inputs, outcomes
 from crawler.arguments import SITE_REPO, Argument, parse_arguments
 from crawler.hostguard import NOT_ATTEMPTED, HostBackedOff, HostGuard
 from crawler.outbound import DisallowedURL, list_setting
 from crawler.replay import ReplayServer
 from crawler.sources import SourceError, SourceSkip
-from pipelines.adapters import state_path
 from pipelines.article import Article
 from pipelines.state import StateStore, utc_now
+
+if TYPE_CHECKING:
+    from crawler.distributed.worker import StateView
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: Recorded responses the ``-a demo=1`` switch replays, per spider.
@@ -51,7 +53,7 @@ class ArticleSpider(scrapy.Spider):
     arguments: tuple[Argument, ...] = (SITE_REPO,)
     required_arguments: tuple[tuple[str, ...], ...] = ()
     demo_server: ReplayServer | None = None
-    store: StateStore
+    store: StateStore | StateView
     hostguard: HostGuard
     not_attempted: list[str]  #: URLs left for backed-off hosts, listed again when the run ends
     #: fetch stored articles again (to pick up upstream edits) instead of skipping them
@@ -72,7 +74,7 @@ class ArticleSpider(scrapy.Spider):
             crawler.settings.set("SITE_REPO", kwargs["site_repo"], priority="cmdline")
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.given_arguments = given
-        spider.store = StateStore(state_path(crawler))
+        spider.store = distributed.state_store(crawler)  # a worker's: the writer's state, from Redis
         spider.started = utc_now()
         spider.hostguard = HostGuard(crawler)
         spider.not_attempted = []

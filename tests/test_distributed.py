@@ -1,0 +1,250 @@
+"""Distributed runs against a real ``redis-server`` (Debian's package; ``.ci/run`` installs it):
+``scrapy crawl wallstreetcn -s REDIS_URL=…`` started several times are workers of one crawl and
+``scrapy writer`` writes; the files are byte for byte those of a single-process run, each written
+once, also when a worker or the writer is killed with SIGKILL midway.
+
+The listing is synthetic (hand-made from a real recording): 1,000 articles on 34 listing pages,
+each detail a copy of the recorded answer for article 3782700 (as the benchmarks do) under its own id and time.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT, WSCN, MockServer, crawl_command, run_crawl
+
+ARTICLES = 1000
+PER_PAGE = 30
+FIRST_ID = 6_000_001
+NEWEST = 1_788_220_800  # 2026-09-01 UTC; each article a minute older than the one before
+LISTING = "/apiv1/content/articles"
+POSTS = "content/posts/wallstreetcn"
+
+
+def synthetic_routes(folder: Path, articles: int) -> dict[str, Any]:
+    """Replay routes of a listing of ``articles`` articles (pages of 30 chained by cursors ``c1``,
+    ``c2``…) and a detail answer each (written to ``folder``)."""
+    detail = json.loads((WSCN / "article-3782700.json").read_text(encoding="utf-8"))
+    detail["data"]["content"] = "</p>".join(detail["data"]["content"].split("</p>")[:6]) + "</p>"
+    ids = [FIRST_ID + n for n in range(articles)]
+    pages = [ids[start : start + PER_PAGE] for start in range(0, articles, PER_PAGE)]
+    routes: list[dict[str, Any]] = []
+    for n, chunk in enumerate(pages):
+        items = [{"id": i, "layout": "wscn-layout", "display_time": NEWEST - 60 * (i - FIRST_ID), "is_priced": False} for i in chunk]
+        body = {"code": 20000, "message": "OK", "data": {"items": items, "next_cursor": f"c{n + 1}" if n + 1 < len(pages) else ""}}
+        name = f"listing-{n}.json"
+        (folder / name).write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+        routes.append({"path": LISTING, "query": {"limit": "30", "cursor": f"c{n}"} if n else {"limit": "30"}, "file": name})
+    routes.sort(key=lambda route: "cursor" not in route["query"])  # a route matches on the parameters it lists
+    for i in ids:
+        data = dict(detail["data"], id=i, display_time=NEWEST - 60 * (i - FIRST_ID))
+        (folder / f"{i}.json").write_text(json.dumps({"code": 20000, "message": "OK", "data": data}, ensure_ascii=False), encoding="utf-8")
+        routes.append({"path": f"{LISTING}/{i}", "query": {"extract": "0"}, "file": f"{i}.json"})
+    return {"routes": routes}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory):
+    """A real redis-server on a free port, in memory only, for this module."""
+    server = shutil.which("redis-server")
+    assert server, "redis-server is missing: .ci/run installs Debian's redis-server package"
+    port = free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(folder)], stdout=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("api")
+    with MockServer(synthetic_routes(folder, ARTICLES), folder) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def single_process(api: MockServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """The files of the same crawl in one process, as today."""
+    output = tmp_path_factory.mktemp("single")
+    result = run_crawl("wallstreetcn", output, "pages=40", settings={"WALLSTREETCN_API_BASE": api.url}, timeout=600)
+    assert result.returncode == 0, result.log[-3000:]
+    files = result.files()
+    assert len(files) == ARTICLES
+    return files
+
+
+def listing_requests(api: MockServer) -> Counter[str]:
+    return Counter(path for path in api.requests() if path.startswith(f"{LISTING}?"))
+
+
+class Crawl:
+    """The processes of one distributed crawl (own key prefix), their logs in files."""
+
+    def __init__(self, api: MockServer, redis_url: str, tmp: Path, prefix: str):
+        self.output = tmp / "out"
+        self.logs = tmp / "logs"
+        self.logs.mkdir()
+        self.settings = {"WALLSTREETCN_API_BASE": api.url, "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix,
+                         "MAX_IDLE_TIME_BEFORE_CLOSE": "1", "REDIS_WORKER_TIMEOUT": "3"}
+        self.procs: list[tuple[subprocess.Popen[bytes], Path]] = []
+
+    def start(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
+        log = self.logs / f"{name}.log"
+        with log.open("wb") as fh:
+            proc = subprocess.Popen(command, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT)
+        self.procs.append((proc, log))
+        return proc
+
+    def writer(self, name: str = "writer") -> subprocess.Popen[bytes]:
+        command = crawl_command("x", self.output, settings=self.settings)
+        command[command.index("crawl") : command.index("crawl") + 2] = ["writer"]
+        return self.start(name, command)
+
+    def worker(self, name: str, pages: int = 40) -> subprocess.Popen[bytes]:
+        return self.start(name, crawl_command("wallstreetcn", self.output, f"pages={pages}", settings=self.settings))
+
+    def written(self) -> int:
+        return sum(1 for _ in (self.output / POSTS).glob("*.md")) if (self.output / POSTS).exists() else 0
+
+    def wait_written(self, count: int) -> None:
+        deadline = time.monotonic() + 600  # hang guard only
+        while self.written() < count:
+            assert time.monotonic() < deadline, "nothing written"
+            assert all(proc.poll() is None for proc, _ in self.procs), "a process ended early"
+            time.sleep(0.1)
+
+    def finish(self) -> dict[str, int]:
+        codes = {}
+        for proc, log in self.procs:
+            codes[log.stem] = proc.wait(timeout=600)
+        return codes
+
+    def log(self, name: str) -> str:
+        return (self.logs / f"{name}.log").read_text(encoding="utf-8", errors="replace")
+
+    def writes(self) -> Counter[str]:
+        """How often each file was written, over every writer's log."""
+        return Counter(path for log in self.logs.glob("writer*.log")
+                       for path in re.findall(r"Wrote (\S+) \(", log.read_text(encoding="utf-8", errors="replace")))
+
+    def files(self) -> dict[str, bytes]:
+        return {str(p.relative_to(self.output)): p.read_bytes() for p in sorted(self.output.rglob("*.md"))}
+
+    def report(self, name: str = "writer") -> dict[str, Any]:
+        path = re.findall(r"\n  report: (\S+\.json)\n", self.log(name))[-1]
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def test_three_workers_one_writer_write_every_article_once_also_when_a_worker_is_killed(
+        api: MockServer, redis_url: str, single_process: dict[str, bytes], tmp_path: Path) -> None:
+    crawl = Crawl(api, redis_url, tmp_path, "t-workers")
+    listed_before = listing_requests(api)
+    workers = [crawl.worker(f"worker{n}") for n in range(3)]
+    crawl.writer()
+    crawl.wait_written(ARTICLES // 5)
+    workers[0].send_signal(signal.SIGKILL)
+    codes = crawl.finish()
+    assert codes == {"worker0": -signal.SIGKILL, "worker1": 0, "worker2": 0, "writer": 0}, crawl.log("writer")[-3000:]
+    assert crawl.files() == single_process
+    writes = crawl.writes()
+    assert len(writes) == ARTICLES and set(writes.values()) == {1}
+    report = crawl.report()
+    # one report for the crawl: every article new once (one the killed worker had in hand may come
+    # again, found unchanged), nothing failed
+    assert report["counts"]["new"] == ARTICLES and report["exit_code"] == 0
+    assert report["failed"] == [] and report["listing_failed"] == []
+    # the listing was read once, by one worker, not once per worker: every page once, but those the
+    # killed worker had in hand (at most CONCURRENT_REQUESTS), which another worker read again
+    listing = listing_requests(api) - listed_before
+    assert len(listing) == -(-ARTICLES // PER_PAGE) and set(listing.values()) <= {1, 2}
+    assert sum(listing.values()) - len(listing) <= 8
+    assert not list(crawl.output.rglob("*.tmp"))
+
+
+def test_writer_killed_midway_resumes_without_duplicates_or_partial_files(
+        api: MockServer, redis_url: str, single_process: dict[str, bytes], tmp_path: Path) -> None:
+    """Over the first 10 listing pages (300 articles): the writer's part is the same for any number."""
+    crawl = Crawl(api, redis_url, tmp_path, "t-writer")
+    for n in range(2):
+        crawl.worker(f"worker{n}", pages=10)
+    first = crawl.writer("writer-killed")
+    crawl.wait_written(100)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=60)
+    time.sleep(3)  # REDIS_WORKER_TIMEOUT: the killed writer's key lapses
+    crawl.writer()
+    codes = crawl.finish()
+    assert codes == {"worker0": 0, "worker1": 0, "writer-killed": -signal.SIGKILL, "writer": 0}, crawl.log("writer")[-3000:]
+    expected = {path: data for path, data in single_process.items() if int(Path(path).stem) < FIRST_ID + 300}
+    assert crawl.files() == expected
+    # no file written twice (those the killed writer wrote without logging it are found unchanged)
+    assert set(crawl.writes().values()) == {1}
+    assert not list(crawl.output.rglob("*.tmp"))
+
+
+def test_without_redis_url_a_run_is_as_before_and_redis_is_not_imported() -> None:
+    """In-process: the addon leaves a run without ``REDIS_URL`` alone, and makes one with it a worker
+    (its files written by the writer instead) or, for ``scrapy writer``, the writer (no rendering)."""
+    code = """
+import sys
+from scrapy.settings import Settings
+from crawler.distributed import DistributedAddon
+import crawler.spiders.backfill, crawler.spiders.wechat, crawler.spiders.wallstreetcn, crawler.extensions
+settings = Settings()
+settings.setmodule("crawler.settings", priority="project")
+DistributedAddon().update_settings(settings)
+print(settings.get("SCHEDULER"), sorted(k for k, v in settings.getdict("ITEM_PIPELINES").items() if v is not None), "redis" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["scrapy.core.scheduler.Scheduler", "['pipelines.adapters.DedupePipeline',", "'pipelines.adapters.RenderPipeline',",
+                   "'pipelines.adapters.WritePipeline']", "False"]
+
+    from scrapy.settings import Settings
+
+    from crawler.distributed import WRITER, DistributedAddon
+
+    def configured(**given: str) -> Settings:
+        settings = Settings()
+        settings.setmodule("crawler.settings", priority="project")
+        settings.setdict(given, priority="cmdline")
+        DistributedAddon().update_settings(settings)
+        return settings
+
+    worker = configured(REDIS_URL="redis://127.0.0.1:1/0")
+    assert active(worker, "ITEM_PIPELINES") == ["pipelines.adapters.RenderPipeline", "crawler.distributed.worker.HandoffPipeline"]
+    assert "crawler.runlock.RunLockExtension" not in active(worker, "EXTENSIONS")
+    assert "crawler.extensions.PublishExtension" not in active(worker, "EXTENSIONS")
+    assert worker.get("SCHEDULER") == "crawler.distributed.worker.RedisScheduler" and worker.getbool("SCHEDULER_PERSIST")
+    writer = configured(REDIS_URL="redis://127.0.0.1:1/0", REDIS_ROLE=WRITER)
+    assert active(writer, "ITEM_PIPELINES") == ["pipelines.adapters.DedupePipeline", "pipelines.adapters.WritePipeline"]
+    assert writer.get("SCHEDULER") == "scrapy.core.scheduler.Scheduler"
+
+
+def active(settings: Any, name: str) -> list[str]:
+    return [path for path, order in sorted(settings.getdict(name).items(), key=lambda kv: kv[1] or 0) if order is not None]
