@@ -218,12 +218,13 @@ from crawler.distributed import DistributedAddon
 import crawler.spiders.backfill, crawler.spiders.wechat, crawler.spiders.wallstreetcn, crawler.extensions
 settings = Settings()
 settings.setmodule("crawler.settings", priority="project")
+before = {name: dict(settings.getdict(name)) for name in ("ITEM_PIPELINES", "EXTENSIONS", "SPIDER_MIDDLEWARES")}
 DistributedAddon().update_settings(settings)
-print(settings.get("SCHEDULER"), sorted(k for k, v in settings.getdict("ITEM_PIPELINES").items() if v is not None), "redis" in sys.modules)
+after = {name: dict(settings.getdict(name)) for name in ("ITEM_PIPELINES", "EXTENSIONS", "SPIDER_MIDDLEWARES")}
+print(settings.get("SCHEDULER"), before == after, "redis" in sys.modules)
 """
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["scrapy.core.scheduler.Scheduler", "['pipelines.adapters.DedupePipeline',", "'pipelines.adapters.RenderPipeline',",
-                   "'pipelines.adapters.WritePipeline']", "False"]
+    assert out == ["scrapy.core.scheduler.Scheduler", "True", "False"]
 
     from scrapy.settings import Settings
 
@@ -237,12 +238,15 @@ print(settings.get("SCHEDULER"), sorted(k for k, v in settings.getdict("ITEM_PIP
         return settings
 
     worker = configured(REDIS_URL="redis://127.0.0.1:1/0")
-    assert active(worker, "ITEM_PIPELINES") == ["pipelines.adapters.RenderPipeline", "crawler.distributed.worker.HandoffPipeline"]
+    assert active(worker, "ITEM_PIPELINES")[-2:] == ["pipelines.adapters.RenderPipeline", "crawler.distributed.worker.HandoffPipeline"]
+    assert not {"pipelines.adapters.DedupePipeline", "pipelines.adapters.WritePipeline"} & set(active(worker, "ITEM_PIPELINES"))
     assert "crawler.runlock.RunLockExtension" not in active(worker, "EXTENSIONS")
     assert "crawler.extensions.PublishExtension" not in active(worker, "EXTENSIONS")
     assert worker.get("SCHEDULER") == "crawler.distributed.worker.RedisScheduler" and worker.getbool("SCHEDULER_PERSIST")
     writer = configured(REDIS_URL="redis://127.0.0.1:1/0", REDIS_ROLE=WRITER)
-    assert active(writer, "ITEM_PIPELINES") == ["pipelines.adapters.DedupePipeline", "pipelines.adapters.WritePipeline"]
+    assert active(writer, "ITEM_PIPELINES")[0] == "pipelines.adapters.DedupePipeline"
+    assert active(writer, "ITEM_PIPELINES")[-1] == "pipelines.adapters.WritePipeline"
+    assert "pipelines.adapters.RenderPipeline" not in active(writer, "ITEM_PIPELINES")
     assert writer.get("SCHEDULER") == "scrapy.core.scheduler.Scheduler"
 
 
