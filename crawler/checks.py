@@ -378,6 +378,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("IMAGES_MODE", one_of("rewrite", "localize"), "rewrite (remote URLs) or localize (page bundles with copies)"),
     Setting("IMAGES_MAXSIZE", at_least(0), "a whole number of bytes ≥ 0 (0: DOWNLOAD_MAXSIZE)"),
     Setting("IMAGES_MAX_PIXELS", at_least(1), "a whole number of pixels ≥ 1"),
+    Setting("IMAGES_THUMBNAIL_WIDTH", at_least(0), "a whole number of pixels ≥ 0 (0: the cover as served)"),
     Setting("IMAGES_PLACEHOLDER_HASHES", listed(sha256_hex), "sha256 hex digests, comma-separated or a JSON list"),
     Setting("IMAGES_REFERERS", referers, 'a JSON object of host to Referer URL (or ""), such as {"qpic.cn": "https://mp.weixin.qq.com/"}'),
     Setting("HUGO_DISABLE_PATH_TO_LOWER", boolean, BOOLEAN_ACCEPTED),

@@ -39,6 +39,7 @@ from pipelines.imagecheck import ImageRejected, check_image
 from pipelines.images import ImageRewriter, article_image_urls
 from pipelines.paths import UnsafePath
 from pipelines.state import StateStore
+from pipelines.thumbnails import make_thumbnail
 from pipelines.write import write_bytes_atomic
 
 logger = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ class ImageFilesPipeline(FilesPipeline):
         self.placeholders = frozenset(h.lower() for h in settings.getlist("IMAGES_PLACEHOLDER_HASHES"))
         self.referers = {host.lower(): value for host, value in settings.getdict("IMAGES_REFERERS").items()}
         self.lowercase = not settings.getbool("HUGO_DISABLE_PATH_TO_LOWER")
+        self.thumbnail_width = settings.getint("IMAGES_THUMBNAIL_WIDTH")
         #: article key → [(URL as the body names it, URL requested)] still to fetch
         self.pending: dict[str, list[tuple[str, str]]] = {}
         #: article key → what is known of its images so far: URL → (file, reason)
@@ -126,10 +128,17 @@ class ImageFilesPipeline(FilesPipeline):
                 pending.append((url, target))
         self.pending[item.key], self.known[item.key] = pending, known
         try:
-            return await super().process_item(item)
+            item = await super().process_item(item)
         finally:
             self.pending.pop(item.key, None)
             self.known.pop(item.key, None)
+        cover = item.local_images.get(self.rewrite(item.cover)) if item.cover.strip() else None
+        if cover and self.thumbnail_width:
+            try:
+                item.local_thumbnail = await asyncio.to_thread(make_thumbnail, index.parent, cover, self.thumbnail_width) or ""
+            except OSError as exc:  # checked already, so a disk problem: the cover itself is shown
+                logger.warning("No list-page copy of %s for %s: %s", cover, item.url, exc)
+        return item
 
     def get_media_requests(self, item: Article, info: MediaPipeline.SpiderInfo) -> list[Request]:
         requests = []

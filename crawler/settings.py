@@ -142,6 +142,9 @@ IMAGES_MODE = "rewrite"
 IMAGES_MAXSIZE = 0
 #: Pixels of one frame above which an image is refused as a decompression bomb (``too-many-pixels``).
 IMAGES_MAX_PIXELS = 50_000_000
+#: Widest the cover shown as ``thumbnail`` may be (localize): a wider one gets a smaller copy made with
+#: Pillow (not animations). 0: the cover as served.
+IMAGES_THUMBNAIL_WIDTH = 0
 #: sha256 of files that are a host's "this image cannot be shown" picture, not the image (``placeholder-image``).
 IMAGES_PLACEHOLDER_HASHES: list[str] = []
 #: Referer sent for images per host (and its subdomains); other hosts get none.

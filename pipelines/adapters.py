@@ -14,6 +14,7 @@ from scrapy.settings import BaseSettings
 from crawler.outcomes import record_failure, record_skip, record_written
 from pipelines import archive, rerender
 from pipelines.article import Article
+from pipelines.bundles import remove_bundle, remove_files, stale_files
 from pipelines.paths import UnsafePath, article_path, bundle_path
 from pipelines.render import RenderConfig, RenderError
 from pipelines.state import Record, StateStore, change_status, content_hash, lastmod, utc_now
@@ -216,41 +217,43 @@ class WritePipeline:
         if status != "unchanged":
             if item.lastmod is not None:
                 item.document = await render_pool(self.crawler).render(item, self.config)
-            self.unpublish(item, path)
+            bundled = self.unpublish(item, path)
             await asyncio.to_thread(write_atomic, path, item.document)
+            if path.name == "index.md":  # images the article no longer shows (a refresh after an upstream edit)
+                stale = stale_files(path.parent, {p.name for p in bundled})
+                remove_files(stale)
+                self.unpublished(stale)
             self.crawler.stats.inc_value("article/written")
             self.written += 1
             self.folders.add(str(path.parent))
             logger.info("Wrote %s (%s, %s)", path, status, item.url)
         if record is not None and record.path != item.path:  # IMAGES_MODE switched: one file per article
-            self.remove_old(record.path, item.key)
+            self.remove_old(record.path)
         self.state.record(key=item.key, source=item.source, id=item.id, url=item.url,
                           document_hash=digest, path=item.path, aliases=item.aliases, now=now)
         record_written(self.crawler, item.url, status, item.path, item.title)
         return item
 
-    def unpublish(self, item: Article, path: Path) -> None:
-        """With a site repo, list the file (and its bundle's images) as unpublished before writing it."""
-        if self.publishing:
-            bundled = [(path.parent / name).relative_to(self.root).as_posix() for name in item.local_images.values()]
-            self.state.mark_unpublished([item.path, *bundled])
+    def unpublish(self, item: Article, path: Path) -> list[Path]:
+        """With a site repo, list the file (and its bundle's images) as unpublished before writing it;
+        returns the bundle's image files."""
+        bundled = [path.parent / name for name in (*item.local_images.values(), item.local_thumbnail) if name]
+        self.unpublished([path, *bundled])
+        return bundled
 
-    def remove_old(self, old: str, key: str) -> None:
+    def remove_old(self, old: str) -> None:
         """Remove the file this project wrote for the article at its old path (``<id>.md`` before a switch
-        to page bundles, a bundle's ``index.md`` and the images it recorded after a switch back), so Hugo
-        does not publish the article twice. Only a path the state recorded, and only inside the root."""
+        to page bundles, a bundle's ``index.md`` and our images after a switch back), so Hugo does not
+        publish the article twice. Only a path the state recorded, and only inside the root."""
         path = (self.root / old).resolve()
-        if not path.is_relative_to(self.root) or path.suffix != ".md":
+        if not path.is_relative_to(self.root) or path.suffix != ".md" or not path.is_file():
             return
-        removed = [path]
         if path.name == "index.md":
-            removed += [path.parent / name for name in self.state.local_images(key).values()]
-        for stale in removed:
-            stale.unlink(missing_ok=True)
-        if path.name == "index.md" and path.parent.is_dir() and not any(path.parent.iterdir()):
-            path.parent.rmdir()
-        if self.publishing:  # the removals are committed like the writes
-            self.state.mark_unpublished([p.relative_to(self.root).as_posix() for p in removed])
+            removed = remove_bundle(path)
+        else:
+            removed = [path]
+            remove_files(removed)
+        self.unpublished(removed)
         logger.info("Removed %s: the article is now at another path (IMAGES_MODE)", old)
 
     async def rerendered(self, item: Article, path: Path, record: Record | None, digest: str) -> Article:
@@ -278,10 +281,15 @@ class WritePipeline:
             logger.info("Re-rendered %s (%s)", path, item.url)
         if self.rerender != rerender.DRY_RUN and record is not None and (record.content_hash, record.path) != (digest, item.path):
             if record.path != item.path:  # ARTICLE_PATH or IMAGES_MODE changed: one file per article
-                self.remove_old(record.path, item.key)
+                self.remove_old(record.path)
             self.state.rerendered(item.key, digest, item.path)
         record_written(self.crawler, item.url, status, item.path, item.title)
         return item
+
+    def unpublished(self, paths: list[Path]) -> None:
+        """With a site repo, list files written or removed so the run's commit carries them."""
+        if self.publishing and paths:
+            self.state.mark_unpublished([p.relative_to(self.root).as_posix() for p in paths])
 
     def close_spider(self) -> None:
         self.state.close()

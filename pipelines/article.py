@@ -64,6 +64,8 @@ class Article:
     lastmod: int | None = None
     #: image URLs (after ``IMAGE_URL_REWRITES``) whose copies sit in the article's page bundle → file name
     local_images: dict[str, str] = field(default_factory=dict)
+    #: file name in the bundle of a smaller copy of the cover for list pages ("": the cover's own copy)
+    local_thumbnail: str = ""
     #: the bundle's folder as a site path (``posts/<source>/<id>/``), for a localized ``thumbnail``
     bundle_url: str = ""
     #: filled by the render stage

@@ -152,7 +152,7 @@ def thumbnail_url(article: Article, rewrite: ImageRewriter) -> str | None:
     (``posts/<source>/<id>/<file>``): Mainroad passes ``thumbnail`` through ``relURL`` on list pages
     and on the page, where a page-relative name would point at the site root."""
     remote = rewrite(article.cover)
-    local = article.local_images.get(remote)
+    local = article.local_images.get(remote) and (article.local_thumbnail or article.local_images[remote])
     if local and article.bundle_url:
         return clean.destination(article.bundle_url + local)
     return clean.destination(remote, relative=False)

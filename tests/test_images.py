@@ -16,12 +16,15 @@ from urllib.parse import unquote, urljoin, urlsplit
 import frontmatter
 import pytest
 from bs4 import BeautifulSoup
+from PIL import Image
 
 from crawler.checks import check_settings
 from crawler.media import referer_for, site_folder
 from pipelines.imagecheck import ImageRejected, check_image, looks_like_markup
 from pipelines.images import ImageRewriter, article_image_urls
+from pipelines.bundles import remove_bundle, stale_files
 from pipelines.paths import UnsafePath, bundle_path
+from pipelines.thumbnails import make_thumbnail
 from tests import imagefactory
 from tests.conftest import ROOT, WSCN, CrawlResult, MockServer, free_routes, run_crawl
 from tests.test_hugo_build import HUGO
@@ -49,6 +52,7 @@ def test_animated_gif_counts_its_frames() -> None:
     assert check_image(imagefactory.animated_gif()).frames == 3
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # ignored by imagecheck; pytest resets filters
 @pytest.mark.parametrize(("data", "reason"), [
     (b"", "empty"),
     (imagefactory.HTML_PAGE, "html-not-image"),
@@ -122,6 +126,39 @@ def test_bundle_path_and_its_site_folder(tmp_path: Path) -> None:
     (tmp_path / "content/posts/wechat/s_evil").symlink_to(outside)
     with pytest.raises(UnsafePath):
         bundle_path(tmp_path, "content/posts/{source}/{id}.md", source="wechat", id="s_evil", inside=tmp_path / "content")
+
+
+def test_list_page_copy_of_the_cover(tmp_path: Path) -> None:
+    (tmp_path / "c.jpg").write_bytes(imagefactory.jpeg_exif())
+    (tmp_path / "a.gif").write_bytes(imagefactory.animated_gif())
+    name = make_thumbnail(tmp_path, "c.jpg", 2)
+    assert name == "c-w2.jpg"
+    data = (tmp_path / name).read_bytes()
+    with Image.open(tmp_path / name) as small:
+        assert (small.format, small.size) == ("JPEG", (2, 4))  # upright: EXIF orientation 6 applied
+    (tmp_path / name).unlink()
+    assert make_thumbnail(tmp_path, "c.jpg", 2) == name and (tmp_path / name).read_bytes() == data  # same bytes again
+    assert make_thumbnail(tmp_path, "c.jpg", 4) is None  # narrow enough already (4 wide upright)
+    assert make_thumbnail(tmp_path, "a.gif", 2) is None  # an animation stays as it is
+    assert (tmp_path / "c.jpg").read_bytes() == imagefactory.jpeg_exif()
+
+
+def test_only_our_files_leave_a_bundle(tmp_path: Path) -> None:
+    folder = tmp_path / "s_x"
+    folder.mkdir()
+    ours = ["0123456789abcdef0123.png", "0123456789abcdef0123-w640.png", "fedcba98765432100123.gif"]
+    theirs = ["notes.txt", "cover.png", "0123456789ABCDEF0123.png"]
+    for name in [*ours, *theirs, "index.md"]:
+        (folder / name).write_bytes(b"x")
+    assert [p.name for p in stale_files(folder, {"fedcba98765432100123.gif"})] == ours[1::-1]
+    removed = remove_bundle(folder / "index.md")
+    assert sorted(p.name for p in removed) == sorted([*ours, "index.md"])
+    assert sorted(p.name for p in folder.iterdir()) == sorted(theirs)  # someone else's files stay, and the folder
+    for name in theirs:
+        (folder / name).unlink()
+    (folder / "index.md").write_bytes(b"x")
+    remove_bundle(folder / "index.md")
+    assert not folder.exists()
 
 
 def test_image_settings_are_checked_and_json_is_handed_on() -> None:
@@ -200,13 +237,18 @@ def localized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
             "IMAGE_URL_REWRITES": json.dumps([[f"^{PRIVATE}$", "http://10.1.2.3/private.png"],
                                               ["^https?://([^/]+)/", f"{server.url}/img/\\1/"]]),
             "IMAGES_REFERERS": '{"127.0.0.1": "https://wallstreetcn.com/"}',
-            "IMAGES_PLACEHOLDER_HASHES": placeholder,
+            "IMAGES_PLACEHOLDER_HASHES": placeholder, "IMAGES_THUMBNAIL_WIDTH": "3",
         }
-        first = run_crawl("wallstreetcn", site, settings=settings)
-        first_requests = server.requests()
+        rewrite = {k: v for k, v in settings.items() if k != "IMAGES_MODE"}
+        assert run_crawl("wallstreetcn", site, settings=rewrite).returncode == 0  # the site as it is today
+        assert not [r for r in server.requests() if r.startswith("/img/")]  # rewrite mode downloads nothing
+        assert (site / "content/posts/wallstreetcn" / f"{ARTICLE}.md").is_file()
+        done = len(server.requests())
+        first = run_crawl("wallstreetcn", site, "refresh=1", settings=settings)
+        first_requests = server.requests()[done:]
         before = {p: p.read_bytes() for p in sorted((site / "content").rglob("*")) if p.is_file()}
         second = run_crawl("wallstreetcn", site, "refresh=1", settings=settings)
-        second_requests = server.requests()[len(first_requests):]
+        second_requests = server.requests()[done + len(first_requests):]
     return {"site": site, "tmp": tmp, "first": first, "second": second, "first_requests": first_requests,
             "second_requests": second_requests, "before": before, "served": served, "settings": settings}
 
@@ -218,7 +260,7 @@ def bundle(site: Path, article_id: str) -> Path:
 def test_localize_writes_page_bundles_with_the_bytes_as_served(localized: dict) -> None:
     site, first = localized["site"], localized["first"]
     assert first.returncode == 0, first.log  # image failures leave the article written
-    assert not list((site / "content/posts/wallstreetcn").glob("*.md"))  # bundles only, no <id>.md
+    assert not list((site / "content/posts/wallstreetcn").glob("*.md"))  # bundles only: the <id>.md are gone
     post = frontmatter.load(bundle(site, ARTICLE) / "index.md")
     urls = article_urls(ARTICLE, json.loads(localized["settings"]["IMAGE_URL_REWRITES"]))
     originals = article_urls(ARTICLE)
@@ -233,7 +275,11 @@ def test_localize_writes_page_bundles_with_the_bytes_as_served(localized: dict) 
         assert body_refs[index] == name
         assert (bundle(site, ARTICLE) / name).read_bytes() == data  # alpha, frames, EXIF: byte for byte
     cover = localized["served"][originals[-1]]
-    assert post["thumbnail"] == f"posts/wallstreetcn/{ARTICLE}/{hashlib.sha256(cover).hexdigest()[:20]}.jpg"
+    stem = hashlib.sha256(cover).hexdigest()[:20]
+    assert (bundle(site, ARTICLE) / f"{stem}.jpg").read_bytes() == cover
+    assert post["thumbnail"] == f"posts/wallstreetcn/{ARTICLE}/{stem}-w3.jpg"  # IMAGES_THUMBNAIL_WIDTH=3
+    with Image.open(bundle(site, ARTICLE) / f"{stem}-w3.jpg") as small:
+        assert small.size == (3, 6)  # the 8×4 cover shown upright (EXIF orientation 6), 3 wide
 
 
 def test_failures_are_named_counted_and_reported(localized: dict) -> None:
