@@ -460,8 +460,15 @@ def bundles_in_content(settings: Settings) -> None:
                       "a path such as content/posts/{source}/{id}.md")
 
 
+def localize_in_one_process(settings: Settings) -> None:
+    """Distributed workers write no file, and the writer downloads nothing: localized images need one process."""
+    if settings.get("IMAGES_MODE") == "localize" and settings.get("REDIS_URL"):
+        raise refused("setting", "IMAGES_MODE", "localize", "workers on Redis write no image files",
+                      "rewrite with REDIS_URL, or localize in a run without REDIS_URL")
+
+
 #: Checks across settings, run after every setting passed its own.
-RELATIONS: tuple[Callable[[Settings], None], ...] = (site_content_folder, bundles_in_content)
+RELATIONS: tuple[Callable[[Settings], None], ...] = (site_content_folder, bundles_in_content, localize_in_one_process)
 
 
 def handed_on(value: Any, parsed: Any) -> bool:

@@ -185,6 +185,8 @@ def test_three_workers_one_writer_write_every_article_once_also_when_a_worker_is
     assert len(listing) == -(-ARTICLES // PER_PAGE) and set(listing.values()) <= {1, 2}
     assert sum(listing.values()) - len(listing) <= 8
     assert not list(crawl.output.rglob("*.tmp"))
+    # the raw source travelled with each article to the writer, which archived it
+    assert len({p.parent for p in (crawl.output / ".state" / "archive").rglob("*.raw.gz")}) == ARTICLES
 
 
 def test_writer_killed_midway_resumes_without_duplicates_or_partial_files(
@@ -239,13 +241,14 @@ print(settings.get("SCHEDULER"), before == after, "redis" in sys.modules)
 
     worker = configured(REDIS_URL="redis://127.0.0.1:1/0")
     assert active(worker, "ITEM_PIPELINES")[-2:] == ["pipelines.adapters.RenderPipeline", "crawler.distributed.worker.HandoffPipeline"]
-    assert not {"pipelines.adapters.DedupePipeline", "pipelines.adapters.WritePipeline"} & set(active(worker, "ITEM_PIPELINES"))
+    assert not {"pipelines.adapters.DedupePipeline", "pipelines.adapters.ArchivePipeline",
+                "pipelines.adapters.WritePipeline"} & set(active(worker, "ITEM_PIPELINES"))
     assert "crawler.runlock.RunLockExtension" not in active(worker, "EXTENSIONS")
     assert "crawler.extensions.PublishExtension" not in active(worker, "EXTENSIONS")
     assert worker.get("SCHEDULER") == "crawler.distributed.worker.RedisScheduler" and worker.getbool("SCHEDULER_PERSIST")
     writer = configured(REDIS_URL="redis://127.0.0.1:1/0", REDIS_ROLE=WRITER)
     assert active(writer, "ITEM_PIPELINES")[0] == "pipelines.adapters.DedupePipeline"
-    assert active(writer, "ITEM_PIPELINES")[-1] == "pipelines.adapters.WritePipeline"
+    assert active(writer, "ITEM_PIPELINES")[-2:] == ["pipelines.adapters.ArchivePipeline", "pipelines.adapters.WritePipeline"]
     assert "pipelines.adapters.RenderPipeline" not in active(writer, "ITEM_PIPELINES")
     assert writer.get("SCHEDULER") == "scrapy.core.scheduler.Scheduler"
 

@@ -178,6 +178,9 @@ def test_image_settings_are_checked_and_json_is_handed_on() -> None:
             check_settings(Settings({name: value}))
     with pytest.raises(Refused, match="ARTICLE_PATH.*content/"):
         check_settings(Settings({"IMAGES_MODE": "localize", "ARTICLE_PATH": "posts/{source}/{id}.md"}))
+    with pytest.raises(Refused, match="IMAGES_MODE='localize' is refused .workers on Redis write no image files"):
+        check_settings(Settings({"IMAGES_MODE": "localize", "REDIS_URL": "redis://127.0.0.1:6379/0",
+                                 "ARTICLE_PATH": "content/posts/{source}/{id}.md"}))
 
 
 # --- A real crawl, a Hugo build, a rerun, a switch back ------------------------------------------

@@ -49,7 +49,11 @@ def state_store(crawler: Crawler) -> StateStore | StateView:
 
 #: Components a worker runs without (they write files) and those it runs instead.
 WORKER_OFF = {
-    "ITEM_PIPELINES": ("pipelines.adapters.DedupePipeline", "pipelines.adapters.WritePipeline"),
+    "ITEM_PIPELINES": (
+        "pipelines.adapters.DedupePipeline",
+        "pipelines.adapters.ArchivePipeline",  # the writer keeps the raw source: it travels with the item
+        "pipelines.adapters.WritePipeline",
+    ),
     "EXTENSIONS": (
         "crawler.extensions.PublishExtension",
         "crawler.extensions.RunReportExtension",
