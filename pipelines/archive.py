@@ -24,12 +24,13 @@ import gzip
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+from pipelines.write import write_bytes_atomic
 
 SUFFIX = ".raw.gz"
 #: response headers kept: what decoding needs (type, charset, disposition) and what says which version it was
@@ -122,7 +123,7 @@ def store(root: Path, key: str, raw: RawSource) -> Path:
             os.utime(newest, (seen, seen))
         return newest
     path = key_folder(root, key) / f"{_stamp(raw.fetched)}-{sha}{SUFFIX}"
-    _write_bytes(path, encode(raw))
+    write_bytes_atomic(path, encode(raw))
     os.utime(path, (seen, seen))  # its mtime is its last fetch
     return path
 
@@ -135,23 +136,3 @@ def load(root: Path, key: str) -> RawSource | None:
 
 def read(path: Path) -> RawSource:
     return decode(path.read_bytes())
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    """``data`` to ``path`` through a hidden temporary file, fsync and rename (complete or absent)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
