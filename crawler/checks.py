@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scrapy.settings import BaseSettings, Settings
 
-from crawler import inputs
+from crawler import distributed, inputs
 from crawler.arguments import (
     BOOLEAN_ACCEPTED, URLS_FILE_ACCEPTED, Refused, boolean, parse_arguments, refused, whole_number,
 )
@@ -499,11 +499,12 @@ def check_run(settings: Settings, spidercls: type, spider_kwargs: Mapping[str, A
 
     The spider's arguments come first (``-a site_repo`` is ``SITE_REPO``), then the settings.
     """
-    values = parse_arguments(spidercls, spider_kwargs) if hasattr(spidercls, "arguments") else {}
+    given = distributed.worker_arguments(settings, spidercls, dict(spider_kwargs))
+    values = parse_arguments(spidercls, given) if hasattr(spidercls, "arguments") else {}
     if values.get("site_repo"):
         settings.set("SITE_REPO", values["site_repo"], priority="cmdline")
     check_settings(settings)
-    if values.get("urls_file"):  # a device, pipe or folder would never end; too large is refused whole
+    if values.get("urls_file") not in (None, "", distributed.QUEUED):  # a device, pipe or folder would never end; too large is refused whole
         try:
             inputs.check_url_list(values["urls_file"], settings.getint("URL_LIST_MAXSIZE"))
         except inputs.ListRefused as exc:

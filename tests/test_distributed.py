@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, WSCN, MockServer, crawl_command, run_crawl
+from tests.conftest import ROOT, WECHAT_PAGES, WSCN, MockServer, crawl_command, run_crawl, wechat_routes, wscn_routes
 
 ARTICLES = 1000
 PER_PAGE = 30
@@ -255,3 +255,107 @@ print(settings.get("SCHEDULER"), before == after, "redis" in sys.modules)
 
 def active(settings: Any, name: str) -> list[str]:
     return [path for path, order in sorted(settings.getdict(name).items(), key=lambda kv: kv[1] or 0) if order is not None]
+
+
+# --- URL lists pushed with ``scrapy enqueue`` ------------------------------------------------------
+
+#: WeChat articles of the recorded pages (one of them deleted)
+WECHAT_LINES = [
+    "https://mp.weixin.qq.com/s/KDWh_qGpFN5Vu1TR9t30Mw",
+    "https://mp.weixin.qq.com/s/SbB40tES2MrfoNaIPima5A",
+    "https://mp.weixin.qq.com/s?__biz=MjM5ODAyNTcwMA==&mid=2651788393&idx=1",
+    "https://mp.weixin.qq.com/s/JJyPUpHLM2bGvfk5FNvTUA",
+    "https://mp.weixin.qq.com/s/fixture_deleted_01",
+]
+#: hand-made mixed list: the WeChat articles, a wallstreetcn article, a line that is no URL, and
+#: the second line's article again
+MIXED_LINES = [*WECHAT_LINES, "https://wallstreetcn.com/articles/3782700", "ftp://example.com/not-a-page", WECHAT_LINES[1]]
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory):
+    """The recorded wallstreetcn answers and WeChat pages on one replay server."""
+    folder = tmp_path_factory.mktemp("recorded")
+    with MockServer({"routes": wscn_routes()["routes"] + wechat_routes()["routes"]}, folder) as server:
+        yield server
+
+
+def mixed_list(folder: Path, lines: list[str]) -> Path:
+    path = folder / "urls.txt"
+    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def outcomes_of(report: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
+    """The report's outcomes per article, without times or details (they name the process)."""
+    return {name: sorted((entry["url"], entry.get("reason", "")) for entry in report[name])
+            for name in ("new", "skipped", "failed")}
+
+
+def enqueue(crawl: Crawl, spider: str, path: Path) -> subprocess.CompletedProcess[str]:
+    command = crawl_command("x", crawl.output, settings=crawl.settings)
+    command[command.index("crawl") : command.index("crawl") + 2] = ["enqueue", spider, str(path)]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_an_enqueued_list_taken_by_two_backfill_workers_is_the_single_process_backfill(
+        recorded: MockServer, redis_url: str, tmp_path: Path) -> None:
+    """``scrapy enqueue backfill FILE`` pushes the list once; two backfill workers started without
+    a list share its lines; the writer's files and report are those of one ``scrapy crawl backfill``."""
+    listing = mixed_list(tmp_path, MIXED_LINES)
+    sources = {"WALLSTREETCN_API_BASE": recorded.url, "WECHAT_BASE": recorded.url, "RETRY_TIMES": "0"}
+    single = run_crawl("backfill", tmp_path / "single", f"urls_file={listing}", settings=sources)
+    assert single.returncode == 3, single.log[-3000:]  # the deleted article and the bad line failed
+    assert len(single.files()) == 5
+    crawl = Crawl(recorded, redis_url, tmp_path, "t-backfill")
+    crawl.settings |= sources
+    pushed = enqueue(crawl, "backfill", listing)
+    assert pushed.returncode == 0 and "7 line(s) pushed" in pushed.stdout and "1 bad line(s)" in pushed.stdout, pushed.stderr[-2000:]
+    for n in range(2):
+        crawl.start(f"worker{n}", crawl_command("backfill", crawl.output, settings=crawl.settings))
+    crawl.writer()
+    codes = crawl.finish()
+    assert codes["writer"] == 3 and {codes["worker0"], codes["worker1"]} <= {0, 3}, crawl.log("writer")[-3000:]
+    assert crawl.files() == single.files()
+    assert outcomes_of(crawl.report()) == outcomes_of(single.report())
+    # each worker took lines of the one list (none waited for another to read it)
+    assert all("Another worker reads" not in crawl.log(f"worker{n}") for n in range(2))
+
+
+def test_wechat_workers_with_per_host_delays_end_when_the_list_is_done(
+        recorded: MockServer, redis_url: str, tmp_path: Path) -> None:
+    """WeChat workers send each page after a per-host delay longer than the idle close: they neither
+    wait for ever on their own pacing (another worker answers their requests) nor close while a page
+    waits for its delay; every article is written once."""
+    listing = mixed_list(tmp_path, WECHAT_LINES)
+    crawl = Crawl(recorded, redis_url, tmp_path, "t-wechat")
+    crawl.settings |= {"WECHAT_BASE": recorded.url, "RETRY_TIMES": "0", "DOWNLOAD_DELAY": "1.5",
+                       "DOWNLOAD_DELAY_JITTER": "0", "MAX_IDLE_TIME_BEFORE_CLOSE": "0.5"}
+    pushed = enqueue(crawl, "wechat", listing)
+    assert pushed.returncode == 0 and "5 line(s) pushed" in pushed.stdout, pushed.stderr[-2000:]
+    for n in range(2):
+        crawl.start(f"worker{n}", crawl_command("wechat", crawl.output, settings=crawl.settings))
+    crawl.writer()
+    codes = crawl.finish()
+    assert codes["writer"] == 3, crawl.log("writer")[-3000:]  # the deleted article
+    report = crawl.report()
+    assert sorted(entry["url"] for entry in report["new"]) == sorted(WECHAT_LINES[:4])
+    assert [(entry["url"], entry["reason"]) for entry in report["failed"]] == [(WECHAT_LINES[4], "deleted")]
+    assert len(crawl.files()) == 4 and set(crawl.writes().values()) == {1}
+
+
+def test_enqueue_and_writer_refuse_a_bad_start_in_one_line(tmp_path: Path) -> None:
+    listing = tmp_path / "urls.txt"
+    listing.write_text("https://wallstreetcn.com/articles/1\n", encoding="utf-8")
+    for args, error in (
+        (["enqueue", "backfill", str(listing)], "scrapy enqueue needs -s REDIS_URL"),
+        (["enqueue", "wallstreetcn", str(listing), "-s", "REDIS_URL=redis://127.0.0.1:1/0"], "it reads no URL lists"),
+        (["enqueue", "backfill", str(tmp_path), "-s", "REDIS_URL=redis://127.0.0.1:1/0"], "is refused"),
+        (["enqueue", "backfill", str(listing), "-s", "REDIS_URL=redis://127.0.0.1:1/0"], "no Redis answers"),
+        (["enqueue", "backfill", str(listing), "-s", "REDIS_URL=http://x"], "setting REDIS_URL='http://x' is refused"),
+        (["writer", "-s", f"OUTPUT_DIR={tmp_path}"], "scrapy writer needs -s REDIS_URL"),
+        (["writer", "-s", f"OUTPUT_DIR={tmp_path}", "-s", "REDIS_URL=http://x"], "setting REDIS_URL='http://x' is refused"),
+    ):
+        proc = subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 1 and error in proc.stderr and "Traceback" not in proc.stderr, (args, proc.stderr[-2000:])
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr

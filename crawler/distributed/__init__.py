@@ -10,7 +10,7 @@ worker and writer modules (``crawler.distributed.board``, ``.worker``) load only
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scrapy.settings import BaseSettings
 
@@ -32,6 +32,15 @@ def enabled(settings: BaseSettings) -> bool:
 
 def is_worker(settings: BaseSettings) -> bool:
     return enabled(settings) and settings.get("REDIS_ROLE") != WRITER
+
+
+def worker_arguments(settings: BaseSettings, spidercls: type, given: dict[str, Any]) -> dict[str, Any]:
+    """A worker of a spider that reads URL lists, given none (``-a urls``/``urls_file``), reads the
+    list pushed to the crawl with ``scrapy enqueue`` (``urls_file`` = ``QUEUED``)."""
+    takes = {spec.name for spec in getattr(spidercls, "arguments", ())}
+    if is_worker(settings) and "urls_file" in takes and not {"urls", "urls_file"} & set(given):
+        return {**given, "urls_file": QUEUED}
+    return given
 
 
 def state_store(crawler: Crawler) -> StateStore | StateView:

@@ -15,6 +15,7 @@ Keys, under ``REDIS_KEY_PREFIX`` (``P``):
 ``P:<spider>:inflight``  ``<worker>:<n>`` → a request that worker took and has not finished
 ``P:<spider>:urls``      URL list lines ``scrapy enqueue`` pushed, taken one at a time by workers
 ``P:<spider>:claim``     the worker that reads the spider's own start (listing, given list) this run
+``P:<spider>:listed``    articles (or URLs) named by a line of a list so far: a repeated one is fetched once
 ``P:state``              identity → the writer's record of a stored article (workers' ``stored`` skips)
 ``P:stream``             articles and outcomes for the writer (consumer group ``writer``)
 =======================  ===============================================================================
@@ -140,7 +141,7 @@ class Board:
         spiders = [s.decode() for s in self.server.smembers(self.key("spiders"))]
         keys = [self.key(name) for name in ("run", "started", "spiders", "workers", "busy", "state", "stream")]
         for spider in spiders:
-            keys += [self.key(spider, name) for name in ("requests", "dupefilter", "inflight", "urls", "claim")]
+            keys += [self.key(spider, name) for name in ("requests", "dupefilter", "inflight", "urls", "claim", "listed")]
         self.server.delete(*keys)
         self.server.delete(self.key("writer"))
 
@@ -224,6 +225,10 @@ class Board:
         if batch:
             self.server.rpush(self.key(spider, "urls"), *batch)
         return len(batch)
+
+    def first_listed(self, spider: str, key: str) -> bool:
+        """Whether no worker's earlier list line named ``key`` this run (``P:<spider>:listed``)."""
+        return bool(self.server.sadd(self.key(spider, "listed"), key))
 
     def next_url(self, spider: str) -> str | None:
         line = self.server.lpop(self.key(spider, "urls"))

@@ -67,8 +67,6 @@ class BackfillSpider(WebPages, WechatPages):
         super().__init__(**kwargs)
         self.urls_file = urls_file
         self.refresh = refresh
-        #: article keys of the URLs read so far: a repeated article is reported, not fetched twice
-        self.listed: set[str] = set()
 
     async def start(self) -> AsyncIterator[Request]:
         self.url_total = await asyncio.to_thread(self.count_listed, self.urls_file)
@@ -99,10 +97,9 @@ class BackfillSpider(WebPages, WechatPages):
             if article_id is None:
                 continue
             key = f"{route.prefix}:{article_id}"
-            if key in self.listed:
+            if not self.first_listed(key):
                 self.skip(url, "duplicate-url", f"same article as an earlier line ({key})")
                 return None
-            self.listed.add(key)
             return None if self.stored(url, [key]) else route.request(self, url, article_id)
         self.skip(url, "unsupported", "no source takes this URL")
         return None

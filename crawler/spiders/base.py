@@ -56,6 +56,7 @@ class ArticleSpider(scrapy.Spider):
     store: StateStore | StateView
     hostguard: HostGuard
     not_attempted: list[str]  #: URLs left for backed-off hosts, listed again when the run ends
+    listed_keys: set[str]  #: articles (or URLs) a list named so far (``first_listed``)
     #: fetch stored articles again (to pick up upstream edits) instead of skipping them
     refresh: bool = False
     started: str  #: when the run began (``utc_now()``): "stored" means stored by an earlier run
@@ -67,8 +68,8 @@ class ArticleSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticleSpider:
         given = dict(kwargs)  # as the operator wrote them, for the run report
-        kwargs = parse_arguments(cls, given)
-        if kwargs.get("urls_file"):  # a refused list ends the run before anything starts
+        kwargs = parse_arguments(cls, distributed.worker_arguments(crawler.settings, cls, given))
+        if kwargs.get("urls_file") not in (None, "", distributed.QUEUED):  # a refused list ends the run before anything starts
             inputs.check_url_list(kwargs["urls_file"], crawler.settings.getint("URL_LIST_MAXSIZE"))
         if kwargs.get("site_repo"):  # settings freeze only after the spider exists
             crawler.settings.set("SITE_REPO", kwargs["site_repo"], priority="cmdline")
@@ -78,6 +79,7 @@ class ArticleSpider(scrapy.Spider):
         spider.started = utc_now()
         spider.hostguard = HostGuard(crawler)
         spider.not_attempted = []
+        spider.listed_keys = set()
         crawler.signals.connect(spider.close_state, signal=signals.spider_closed)
         if kwargs.get("demo"):
             # the replay server listens on 127.0.0.1, which crawler.outbound refuses unless allowed
@@ -197,10 +199,22 @@ class ArticleSpider(scrapy.Spider):
 
     # --- URL lists ---------------------------------------------------------------------------------
 
+    def first_listed(self, key: str) -> bool:
+        """Whether ``key`` (an article's identity, or a URL) is named by no earlier line of the list:
+        a repeated article is reported, not fetched twice. Workers ask the crawl (they share one list)."""
+        if distributed.is_worker(self.settings):
+            from crawler.distributed.worker import board_of
+
+            return board_of(self.crawler).first_listed(self.name, key)
+        if key in self.listed_keys:
+            return False
+        self.listed_keys.add(key)
+        return True
+
     def count_listed(self, path: str) -> int | None:
         """How many entries (URLs and bad lines: one outcome each) the list at ``path`` holds, read
         once ahead of the run for the progress lines' total; None for stdin or a list refused."""
-        if path == inputs.STDIN:
+        if path in (inputs.STDIN, distributed.QUEUED):
             return None
         maxsize = self.settings.getint("URL_LIST_MAXSIZE")
         try:
@@ -214,6 +228,12 @@ class ArticleSpider(scrapy.Spider):
         """The URLs and paths of the list at ``path`` (``-``: stdin), read a line at a time off the
         reactor thread (a slow pipe must not stall the crawl); lines that are no URL fail
         ``bad-line`` and a list past ``URL_LIST_MAXSIZE`` ends with ``list-too-large``."""
+        if path == distributed.QUEUED:  # a worker: the lines ``scrapy enqueue`` pushed, shared by all workers
+            from crawler.distributed.worker import pushed_urls
+
+            async for line in pushed_urls(self):
+                yield line
+            return
         maxsize = self.settings.getint("URL_LIST_MAXSIZE")
         try:
             stream = inputs.open_url_list(path, maxsize)

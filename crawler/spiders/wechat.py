@@ -19,7 +19,7 @@ from scrapy import Request
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler import rawsource
+from crawler import distributed, rawsource
 from crawler.arguments import DEMO, REFRESH, URLS_FILE_ACCEPTED, Argument, comma_list, text
 from crawler.inputs import ListFailure, as_url, split_urls
 from crawler.outbound import DISALLOWED_URL, check_url, list_setting
@@ -97,16 +97,19 @@ class WechatPages(ArticleSpider):
         article (unless ``refresh``) or to a backed-off host."""
         self._slot_free = asyncio.Event()
         limit = max(1, self.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 1))
-        seen: set[str] = set()
+        # A worker's requests go to the crawl's queue and any worker may answer them: its own count
+        # of outstanding pages would never drop, and waiting on it would hold the crawl open for
+        # ever. Per-host delays still apply in each worker's downloader (the request stays in
+        # ``inflight`` meanwhile, so the crawl is not done and nobody closes early).
+        paced = not distributed.is_worker(self.settings)
         async for url in urls:
-            while self.outstanding >= limit:
+            while paced and self.outstanding >= limit:
                 self._slot_free.clear()
                 await self._slot_free.wait()
             identity = article_identity(url)
-            if (identity or url) in seen:
+            if not self.first_listed(identity or url):
                 self.skip(url, "duplicate-url", f"same article as an earlier URL ({identity or url})")
                 continue
-            seen.add(identity or url)
             if identity and self.stored(url, [f"{source.ALIAS_PREFIX}{identity}"]):
                 continue
             if self.is_backed_off(url):
