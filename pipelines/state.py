@@ -104,6 +104,9 @@ class StateStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, isolation_level=None)  # autocommit; one statement per change
         self.db.execute("PRAGMA journal_mode=WAL")
+        # No fsync per commit (WAL's checkpoints still sync): an article is recorded after its file is on
+        # disk, and a record lost to a power cut is found again from the file (``change_status``).
+        self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
 
     def close(self) -> None:

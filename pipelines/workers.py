@@ -1,10 +1,15 @@
-"""Rendering in worker processes, so conversion uses the machine's other cores.
+"""CPU work in worker processes, so parsing and conversion use the machine's other cores.
 
-Rendering is pure CPU work in Python: a thread cannot run it beside the crawl (the GIL),
-it only slows the crawl's own parsing. A pool of processes started by a fork server
-(``pipelines.render`` preloaded, so a worker starts in milliseconds and shares nothing
-with the crawl's threads) renders each article with the same ``render(article, config)``
-and sends the document back; writing stays in the crawl process, atomic as ever.
+Parsing an answer and rendering an article are pure CPU work in Python: a thread cannot
+run it beside the crawl (the GIL), it only slows the crawl's own work. A few processes
+started by a fork server (``pipelines.render`` preloaded, so a worker starts in
+milliseconds and shares nothing with the crawl's threads) run those functions and send
+the result back; writing stays in the crawl process, atomic as ever.
+
+The pool has no thread of its own in the crawl's process: each worker is one pipe, watched
+by the crawl's event loop, and is handed one call at a time. (``ProcessPoolExecutor``'s
+feeder and manager threads fought the reactor's thread for the GIL: every hand-over
+stalled the crawl for up to a switch interval.)
 
 The output does not depend on where an article is rendered: ``render`` is a function of
 the article and the config only. The one piece of process state it reads, the secret that
@@ -20,54 +25,196 @@ import asyncio
 import copy
 import logging
 import multiprocessing
+import pickle
 import signal
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import sys
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any, TypeVar
 
 from pipelines import literal
 from pipelines.article import Article
-from pipelines.render import RenderConfig, render
+from pipelines.render import RenderConfig, RenderError, render
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
-def _start_worker(secret: bytes) -> None:
+class WorkerDied(RenderError):
+    """A worker died twice while working on the same call (e.g. killed for its memory)."""
+
+    def __init__(self, detail: str, reason: str = "worker-died"):
+        super().__init__(detail, reason)
+
+
+def _serve(conn: Connection, secret: bytes) -> None:
+    """A worker: calls from the pipe, results (or the exception raised) back, until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     literal.use_secret(secret)
+    while True:
+        try:
+            function, args = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            answer: tuple[bool, Any] = (True, function(*args))
+        except Exception as exc:  # raised in the crawl's process as here
+            answer = (False, exc)
+        try:
+            data = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # an exception that cannot travel: its text does
+            data = pickle.dumps((False, RuntimeError(f"{type(answer[1]).__name__}: {answer[1]} ({exc})")))
+        try:
+            conn.send_bytes(data)
+        except (EOFError, OSError):
+            return
+
+
+@contextmanager
+def _main_not_inherited() -> Iterator[None]:
+    """Start processes without the main script: a worker runs only this project's functions, and
+    re-running a console script (``.venv/bin/scrapy``) in each would import all of Scrapy there.
+    ``multiprocessing`` re-imports the main module from its ``__file__`` unless it was run with ``-m``."""
+    main = sys.modules["__main__"]
+    script = main.__dict__.pop("__file__", None) if getattr(main, "__spec__", None) is None else None
+    try:
+        yield
+    finally:
+        if script is not None:
+            main.__file__ = script
+
+
+class _Worker:
+    def __init__(self, context: multiprocessing.context.ForkServerContext, secret: bytes):
+        self.conn, theirs = context.Pipe()
+        self.process: BaseProcess = context.Process(target=_serve, args=(theirs, secret), daemon=True)
+        with _main_not_inherited():
+            self.process.start()
+        theirs.close()
+        #: the call being worked on: (function, args, future, tries)
+        self.call: tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any], int] | None = None
+
+    def stop(self) -> None:
+        self.conn.close()  # the worker ends at the end of its pipe
+        self.process.join(timeout=10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
 
 
 class RenderPool:
-    """``workers`` processes rendering articles; 0 renders in the calling thread instead."""
+    """``workers`` processes running parse and render calls; 0 runs them in the calling thread instead."""
 
     def __init__(self, workers: int):
         self.workers = workers
-        self._executor: ProcessPoolExecutor | None = None
+        self._context: multiprocessing.context.ForkServerContext | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._running: list[_Worker] = []
+        self._idle: list[_Worker] = []
+        self._waiting: deque[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any], int]] = deque()
 
-    def _pool(self) -> ProcessPoolExecutor:
-        if self._executor is None:  # started on first use: a run with nothing to render starts no process
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["pipelines.render"])
-            self._executor = ProcessPoolExecutor(
-                self.workers, mp_context=context, initializer=_start_worker, initargs=(literal.secret(),)
-            )
-        return self._executor
+    @property
+    def started(self) -> bool:
+        """Whether any worker process is running (started on first use: a run with nothing to do starts none)."""
+        return bool(self._running)
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        """``function(*args)`` in a worker (``function`` importable by name, the arguments picklable);
+        an exception it raises is raised here."""
+        if not self.workers:
+            return function(*args)
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a new event loop (a test's asyncio.run): workers bound to the old one go
+            self.close()
+            self._loop = loop
+        future: asyncio.Future[T] = loop.create_future()
+        self._waiting.append((function, args, future, 0))
+        self._dispatch()
+        return await future
 
     async def render(self, article: Article, config: RenderConfig) -> str:
         """``render(article, config)``, in a worker; a RenderError is raised here as there."""
-        if not self.workers:
-            return render(article, config)
-        if article.raw is not None:  # the raw source (megabytes of a WeChat page) is not sent to a worker
+        if article.raw is not None and self.workers:  # the raw source (megabytes of a WeChat page) stays here
             article = copy.copy(article)
             article.raw = None
+        return await self.run(render, article, config)
+
+    def _dispatch(self) -> None:
+        while self._waiting:
+            if not self._idle and len(self._running) < self.workers:
+                self._add_worker()
+            if not self._idle:
+                return
+            call = self._waiting.popleft()
+            if call[2].cancelled():
+                continue
+            worker = self._idle.pop()
+            worker.call = call
+            try:
+                worker.conn.send((call[0], call[1]))
+            except (OSError, EOFError):
+                self._died(worker)
+            except Exception as exc:  # the call's arguments cannot travel
+                worker.call = None
+                self._idle.append(worker)
+                call[2].set_exception(exc)
+
+    def _add_worker(self) -> None:
+        if self._context is None:
+            self._context = multiprocessing.get_context("forkserver")
+            self._context.set_forkserver_preload(["pipelines.render"])
+        worker = _Worker(self._context, literal.secret())
+        assert self._loop is not None
+        self._loop.add_reader(worker.conn.fileno(), self._answered, worker)
+        self._running.append(worker)
+        self._idle.append(worker)
+
+    def _answered(self, worker: _Worker) -> None:
+        """The worker's pipe is readable: its answer, or its end."""
         try:
-            return await asyncio.wrap_future(self._pool().submit(render, article, config))
-        except BrokenProcessPool:  # a worker died (e.g. killed): a fresh pool, and this article once more
-            logger.warning("A render worker died; starting new ones")
-            self.close()
-            return await asyncio.wrap_future(self._pool().submit(render, article, config))
+            ok, value = worker.conn.recv()
+        except (EOFError, OSError):
+            self._died(worker)
+            self._dispatch()
+            return
+        call, worker.call = worker.call, None
+        self._idle.append(worker)
+        if call is not None and not call[2].cancelled():
+            (call[2].set_result if ok else call[2].set_exception)(value)
+        self._dispatch()
+
+    def _died(self, worker: _Worker) -> None:
+        """A worker died (e.g. killed): its call goes to a new one, once."""
+        self._forget(worker)
+        worker.conn.close()
+        worker.process.join(timeout=10)
+        call, worker.call = worker.call, None
+        if call is None or call[2].cancelled():
+            return
+        function, args, future, tries = call
+        if tries:
+            future.set_exception(WorkerDied(f"a worker died twice on it (exit code {worker.process.exitcode})"))
+        else:
+            logger.warning("A worker died (exit code %s); starting a new one", worker.process.exitcode)
+            self._waiting.appendleft((function, args, future, tries + 1))
+
+    def _forget(self, worker: _Worker) -> None:
+        if self._loop is not None and not self._loop.is_closed() and not worker.conn.closed:
+            self._loop.remove_reader(worker.conn.fileno())
+        self._running.remove(worker)
+        if worker in self._idle:
+            self._idle.remove(worker)
 
     def close(self) -> None:
-        """Stop the workers once the articles in flight are rendered."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        """Stop the workers; calls still waiting or in flight are cancelled (a crawl closes the pool
+        only once its items are done, or when it abandons them on a second signal)."""
+        for worker in list(self._running):
+            self._forget(worker)
+            if worker.call is not None:
+                worker.call[2].cancel()
+            worker.stop()
+        while self._waiting:
+            self._waiting.popleft()[2].cancel()

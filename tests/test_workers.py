@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from crawler.sources import wallstreetcn
+from crawler.sources import SourceError, wallstreetcn
 from pipelines import literal
 from pipelines.article import Article
 from pipelines.render import RenderConfig, RenderError, render
-from pipelines.workers import RenderPool
+from pipelines.workers import RenderPool, WorkerDied
 from tests.conftest import ROOT, WSCN, crawl_command, run_crawl, serve, wscn_routes
 
 POSTS = "content/posts/wallstreetcn"
@@ -67,7 +69,7 @@ def test_render_workers_zero_renders_in_the_crawl_process() -> None:
     article = recorded("article-3782700.json")
     pool = RenderPool(0)
     assert asyncio.run(pool.render(article, RenderConfig())) == render(article, RenderConfig())
-    assert pool._executor is None
+    assert not pool.started
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
@@ -99,3 +101,65 @@ def test_a_stopped_crawl_leaves_only_complete_files(tmp_path: Path, stop: signal
     files = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*.md")}
     assert files == {f"{POSTS}/3782700.md": reference.files()[f"{POSTS}/3782700.md"]}
     assert not list(out.rglob("*.tmp"))
+
+
+def _dies_once(marker: str) -> int:
+    """Hand-made: the first worker to run this dies, as if killed; the next one answers."""
+    if not Path(marker).exists():
+        Path(marker).touch()
+        os._exit(9)
+    return os.getpid()
+
+
+def _dies(_: str) -> int:
+    os._exit(9)
+
+
+def test_a_call_whose_worker_died_runs_once_more_on_a_new_worker(tmp_path: Path) -> None:
+    pool = RenderPool(1)
+
+    async def both() -> list[int | BaseException]:
+        return await asyncio.gather(pool.run(_dies_once, str(tmp_path / "died")), pool.run(_dies, ""),
+                                    return_exceptions=True)
+
+    try:
+        answered, died = asyncio.run(both())
+    finally:
+        pool.close()
+    assert isinstance(answered, int) and answered != os.getpid()
+    assert isinstance(died, WorkerDied) and died.reason == "worker-died"
+
+
+def test_a_source_error_raised_in_a_worker_keeps_its_reason_and_detail() -> None:
+    pool = RenderPool(1)
+    try:
+        with pytest.raises(SourceError) as error:
+            asyncio.run(pool.run(wallstreetcn.parse_answer, b'{"code": 20000, "data": {"id": 7}}', "7"))
+    finally:
+        pool.close()
+    assert (error.value.reason, error.value.detail) == ("missing-title", "article 7 has no title")
+
+
+def test_workers_of_a_console_script_do_not_import_scrapy(tmp_path: Path) -> None:
+    """Started from a script (as ``.venv/bin/scrapy`` is), a worker does not run the script again:
+    that would import all of Scrapy in every worker."""
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import asyncio, sys\n"
+        "import scrapy\n"
+        "from pipelines.workers import RenderPool\n"
+        "from tests.test_workers import _modules\n"
+        "if __name__ == '__main__':\n"
+        "    pool = RenderPool(1)\n"
+        "    print(asyncio.run(pool.run(_modules)))\n"
+        "    pool.close()\n",
+        encoding="utf-8",
+    )
+    out = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False"]
+
+
+def _modules() -> bool:
+    return "scrapy" in sys.modules

@@ -4,6 +4,8 @@ Functions here take decoded response data and return ``pipelines.article.Article
 objects or raise ``SourceError``; they do no I/O, so they are testable on fixtures.
 """
 
+from __future__ import annotations
+
 
 class SourceError(Exception):
     """A response that cannot give an article. ``reason`` is a short stat-friendly code."""
@@ -12,6 +14,9 @@ class SourceError(Exception):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+
+    def __reduce__(self) -> tuple[type[SourceError], tuple[str, str]]:
+        return type(self), (self.reason, self.detail)  # raised in a parse worker, it keeps its reason
 
 
 class SourceSkip(SourceError):

@@ -12,11 +12,10 @@ from __future__ import annotations
 import json
 import re
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from bs4 import BeautifulSoup, Tag
-from scrapy.settings import BaseSettings
 
 from crawler.sources import SourceError, SourceSkip
 from crawler.sources.wechat_url import article_identity
@@ -24,6 +23,9 @@ from pipelines import tree
 from pipelines.archive import RawSource
 from pipelines.article import Article, Attribution
 from pipelines.limits import TooDeep, check_depth
+
+if TYPE_CHECKING:  # not imported at run time: parse workers need no Scrapy
+    from scrapy.settings import BaseSettings
 
 SOURCE = "wallstreetcn"
 DEFAULT_API_BASE = "https://api-one-wscn.awtmt.com"
@@ -245,6 +247,12 @@ def article_from_detail(data: Any, requested_id: str | None = None) -> Article:
 def article_from_raw(raw: RawSource, settings: BaseSettings) -> Article:
     """The Article of a detail answer kept in the raw archive: what the spider's callback and
     ``scrapy rerender`` both call (``context["article_id"]``: the id asked for, None for a saved answer)."""
-    article = article_from_detail(envelope_data(raw.body), raw.context.get("article_id"))
+    article = parse_answer(raw.body, raw.context.get("article_id"))
     article.raw = raw
     return article
+
+
+def parse_answer(body: bytes, requested_id: str | None) -> Article:
+    """The Article of a detail answer's bytes, without its raw source: what a parse worker
+    (``pipelines.workers``) sends back to the crawl, which keeps the raw source itself."""
+    return article_from_detail(envelope_data(body), requested_id)

@@ -27,10 +27,12 @@ from scrapy.settings import BaseSettings
 
 from crawler import outcomes, rawsource
 from crawler.arguments import DEMO, REFRESH, Argument, local_time, positive_int
-from crawler.sources import SourceError
+from crawler.sources import SourceError, SourceSkip
 from crawler.sources import wallstreetcn as source
 from crawler.spiders.base import ArticleSpider
+from pipelines.adapters import render_pool
 from pipelines.article import Article
+from pipelines.render import RenderError
 
 
 def detail_request(api_base: str, article_id: str, **kwargs: Any) -> Request:
@@ -178,8 +180,24 @@ class WallstreetcnSpider(ArticleSpider):
         if kind == outcomes.TRANSIENT and shown is not None:
             self.held = shown if self.held is None else min(self.held, shown)
 
-    def parse_detail(self, response: Response) -> Iterator[Article]:
-        yield from self.article_from(response, lambda r: parse_detail(r, self.settings))
+    async def parse_detail(self, response: Response) -> AsyncIterator[Article]:
+        """The answer's article, parsed in a worker process (``pipelines.workers``): the crawl's
+        own thread only fetches, and keeps the raw source."""
+        url = response.meta.get("article_url", response.url)
+        raw = rawsource.from_response(response, source.SOURCE, {"article_id": response.meta.get("article_id")})
+        try:
+            article = await render_pool(self.crawler).run(source.parse_answer, raw.body, raw.context["article_id"])
+        except SourceSkip as exc:
+            self.skip(url, exc.reason, exc.detail)
+            return
+        except SourceError as exc:
+            self.fail(url, exc.reason, exc.detail)
+            return
+        except RenderError as exc:  # the worker died on it, twice
+            self.fail(url, exc.reason, str(exc))
+            return
+        article.raw = raw
+        yield article
 
     def closed(self, reason: str) -> None:
         """Move the listing mark, but only for a run that finished reading its listing."""
