@@ -16,7 +16,7 @@ from pipelines import archive, rerender
 from pipelines.article import Article
 from pipelines.bundles import remove_bundle, remove_files, stale_files
 from pipelines.paths import UnsafePath, article_path, bundle_path
-from pipelines.render import RenderConfig, RenderError
+from pipelines.render import RenderConfig, RenderError, add_lastmod
 from pipelines.state import Record, StateStore, change_status, content_hash, lastmod, utc_now
 from pipelines.workers import RenderPool
 from pipelines.write import write_atomic
@@ -216,7 +216,7 @@ class WritePipeline:
         item.lastmod = lastmod(status, record, now)
         if status != "unchanged":
             if item.lastmod is not None:
-                item.document = await render_pool(self.crawler).render(item, self.config)
+                item.document = add_lastmod(item.document, item.lastmod, self.config.timezone)
             bundled = self.unpublish(item, path)
             await asyncio.to_thread(write_atomic, path, item.document)
             if path.name == "index.md":  # images the article no longer shows (a refresh after an upstream edit)
@@ -262,7 +262,7 @@ class WritePipeline:
         its content hash updated so a later refresh does not take the new format for an edit."""
         item.lastmod = lastmod("unchanged", record, utc_now())
         if item.lastmod is not None:
-            item.document = await render_pool(self.crawler).render(item, self.config)
+            item.document = add_lastmod(item.document, item.lastmod, self.config.timezone)
         old = rerender.current(path)
         if old == item.document:
             status = "unchanged"

@@ -31,6 +31,9 @@ BREAK = chr(0x10FFF0)
 #: The code points this module uses for its own marks; found in article text they are forgeries.
 _OWN_MARKS = re.compile("[\U0010ff00-\U0010ffff]")
 _PROTECT = str.maketrans(_TO_PRIVATE)
+_UNPROTECT = str.maketrans(_FROM_PRIVATE)
+#: Any protected character (restore's fast path: most lines hold none).
+_ANY_PROTECTED = re.compile("[" + "".join(_FROM_PRIVATE) + "]")
 #: Where a line's text begins: after indentation, quote markers and a list marker.
 _LINE_PREFIX = re.compile(r"^(?:[ \t]*>[ \t]?)*(?:[ \t]*(?:[*+-]|\d{1,9}[.)])[ \t]+)?[ \t]*")
 _SKIP_PARENTS = {"pre", "code", "script", "style"}
@@ -72,9 +75,9 @@ def _in_urls(plain: str) -> set[int]:
 
 
 def _restore_line(line: str) -> str:
-    if not any(code in line for code in _FROM_PRIVATE):
+    if not _ANY_PROTECTED.search(line):
         return line
-    plain = "".join(_FROM_PRIVATE.get(c, c) for c in line)
+    plain = line.translate(_UNPROTECT)
     start = _LINE_PREFIX.match(line).end()  # type: ignore[union-attr]  # on `line`: text markers are still private
     brackets = "](" in plain or "][" in plain or "]:" in plain
     # Hugo's Goldmark reads a heading's trailing ``{…}`` as HTML attributes (style=…, class=…).

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from pipelines import clean, escape, markdown, shortcodes, summary
 from pipelines.article import INVALID_TEXT, Article, Attribution
-from pipelines.frontmatter import FrontMatterError, dump_document
+from pipelines.frontmatter import FrontMatterError, dump_document, scalar
 from pipelines.images import DEFAULT_RULES, ImageRewriter
 
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -145,6 +145,21 @@ def with_lastmod(metadata: dict[str, Any], lastmod: str) -> dict[str, Any]:
     items = list(metadata.items())
     items.insert(at, ("lastmod", lastmod))
     return dict(items)
+
+
+def add_lastmod(document: str, lastmod: int, timezone: str) -> str:
+    """What ``render`` makes of an article with ``lastmod`` set, from the ``document`` it made without
+    it: the same text with one more front matter line, after ``date``'s (where ``with_lastmod`` puts
+    the key). An article changed upstream is so rendered once: its content hash is taken without
+    ``lastmod``, and only then is ``lastmod`` known. Front matter values are one-line JSON strings,
+    so the front matter ends at the first ``---`` line."""
+    head, end, body = document.partition("\n---\n")
+    lines = head.split("\n")  # "---", then the front matter's lines
+    keys = [at for at, line in enumerate(lines) if at and not line.startswith(" ")]
+    date = next((at for at in keys if lines[at].startswith("date:")), None)
+    at = len(lines) if date is None else next((at for at in keys if at > date), len(lines))
+    lines.insert(at, f"lastmod: {scalar(format_date(lastmod, timezone))}")
+    return "\n".join(lines) + end + body
 
 
 def thumbnail_url(article: Article, rewrite: ImageRewriter) -> str | None:

@@ -13,7 +13,7 @@ from crawler.sources import wallstreetcn
 from pipelines.article import Article, Attribution
 from pipelines.frontmatter import dump_document
 from pipelines.images import ImageRewriter
-from pipelines.render import DEFAULT_FRONT_MATTER, RenderConfig, RenderError, format_date, render
+from pipelines.render import DEFAULT_FRONT_MATTER, RenderConfig, RenderError, add_lastmod, format_date, render
 from tests.conftest import WSCN
 
 CONFIG = RenderConfig(disclaimers={"wallstreetcn": wallstreetcn.DISCLAIMER})
@@ -133,3 +133,19 @@ def test_empty_body_is_an_error() -> None:
 def test_unusable_publication_time_is_a_render_error(published: int) -> None:  # hand-made: missing, ms-scaled, past year 9999
     with pytest.raises(RenderError, match="unusable publication time"):
         render(article(published=published), CONFIG)
+
+
+@pytest.mark.parametrize("front_matter", [
+    DEFAULT_FRONT_MATTER,
+    {"title": "{title}", "summary": "{summary}"},  # hand-made: no date key, lastmod goes last
+    {"date": ["{date}", "x"], "title": "{title}"},  # hand-made: date as a list, lastmod after its items
+    {"title": "{title}", "date": "{date}"},  # hand-made: date last
+])
+def test_adding_lastmod_to_a_document_gives_what_rendering_with_lastmod_gives(front_matter: dict) -> None:
+    """An article changed upstream is rendered once: lastmod is added to the document afterwards."""
+    config = RenderConfig(front_matter=front_matter, disclaimers=CONFIG.disclaimers)
+    for name in ("article-3740710.json", "article-3782700.json"):
+        without = recorded(name)
+        with_lastmod = recorded(name)
+        with_lastmod.lastmod = 1_788_300_000
+        assert add_lastmod(render(without, config), 1_788_300_000, config.timezone) == render(with_lastmod, config)
