@@ -55,6 +55,8 @@ PERMANENT_REASONS = frozenset({
     "no-article",
     # a raw source today's parsers cannot read as the stored article (crawler/rerender.py)
     "unknown-parser", "identity-changed",
+    # a stream entry the writer of a distributed crawl cannot read (crawler.distributed.codec)
+    "malformed-entry",
 })
 
 

@@ -27,9 +27,11 @@ from twisted.python.failure import Failure
 from crawler import outcomes
 from crawler.distributed import WRITER
 from crawler.distributed.board import Board
+from crawler.distributed.codec import MALFORMED_ENTRY, Malformed, decode_article, decode_outcome
 from crawler.spiders.base import ArticleSpider
 from pipelines.adapters import output_root
 from pipelines.article import Article
+from pipelines.state import utc_now
 
 #: entries read from the stream at a time, and articles at most in the pipelines at once
 BATCH = 32
@@ -69,6 +71,8 @@ class WriterSpider(ArticleSpider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.board = Board.from_settings(crawler.settings)
         spider.entries: dict[int, str] = {}  #: id(article) → its stream entry, until the pipelines are done
+        spider.keys: dict[int, str] = {}  #: id(article) → its key, likewise
+        spider.crawl_done = False  #: the crawl ended here: the report saved, the crawl's keys go
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
             crawler.signals.connect(spider.article_done, signal=signal)
         return spider
@@ -81,7 +85,8 @@ class WriterSpider(ArticleSpider):
         removed = remove_stale_temporaries(output_root(self.crawler))
         if removed:
             self.logger.info("Removed %d temporary file(s) a killed writer left", removed)
-        run, resumed = await asyncio.to_thread(board.open_run, list(stored_identities(self.store.db)))
+        marks = {source: newest for source, newest, _ in self.store.listing_marks()}
+        run, resumed = await asyncio.to_thread(board.open_run, list(stored_identities(self.store.db)), marks, utc_now())
         self.logger.info("%s run %s on %s", "Resuming" if resumed else "Opened", run, board.key(""))
         ticks = 0
         done_since: float | None = None
@@ -96,15 +101,25 @@ class WriterSpider(ArticleSpider):
             batch = list(board.receive(BATCH, after))
             if after != ">":
                 after = batch[-1][0] if batch else ">"
-            for entry_id, kind, payload in batch:
-                if kind == "article":
-                    while len(self.entries) >= BATCH:
-                        await asyncio.sleep(0.01)
-                    self.entries[id(payload)] = entry_id
-                    yield payload
-                else:
-                    self.record(kind, payload)
+            for entry_id, kind, data in batch:
+                try:
+                    article = decode_article(data) if kind == b"article" else None
+                    if article is None:
+                        self.record(*decode_outcome(kind, data))
+                except Malformed as exc:
+                    self.reject(entry_id, str(exc))
+                    continue
+                if article is None:
                     board.ack([entry_id])
+                    continue
+                # one article at a time through the pipelines: a request done twice (a worker
+                # thought dead under load) hands it in twice, and two writes of one file at once
+                # would both find it absent and both write it
+                while len(self.entries) >= BATCH or article.key in self.keys.values():
+                    await asyncio.sleep(0.01)
+                self.entries[id(article)] = entry_id
+                self.keys[id(article)] = article.key
+                yield article
             if batch:
                 done_since = None
                 continue
@@ -116,8 +131,39 @@ class WriterSpider(ArticleSpider):
                 if now - done_since >= idle_close:
                     break
             await asyncio.sleep(POLL)
-        board.finish_run()
-        self.logger.info("Crawl done: run %s closed", run)
+        self.move_marks()
+        self.crawl_done = True  # the report extension (crawler.distributed.ledger) clears the keys after the report
+        self.logger.info("Crawl done: run %s", run)
+
+    def reject(self, entry_id: str, why: str) -> None:
+        """An entry that is no article or outcome a worker sends (hand-written into the crawl's
+        Redis, or from another release): a failure of its own, and acknowledged, never run or retried."""
+        outcomes.record_failure(self.crawler, f"{self.board.key('stream')}/{entry_id}", MALFORMED_ENTRY, why)
+        self.board.ack([entry_id])
+
+    def move_marks(self) -> None:
+        """The listing marks, moved as a single-process run moves its own (``crawler.spiders.wallstreetcn``):
+        only when the whole crawl read its listings (no listing failure, the writer's or a worker's, in
+        the crawl's ledger) to the newest publication time any worker listed, held below the oldest
+        listed article that failed transiently."""
+        listed = self.board.listed()
+        entries = self.board.outcomes()
+        if any(entry["kind"] == "listing_failed" for entry in entries):
+            if listed:
+                self.logger.info("Listing mark left as it was (listing unreadable)")
+            return
+        transient = [entry["fields"]["url"] for entry in entries
+                     if entry["kind"] == "failed" and entry["fields"].get("kind") == outcomes.TRANSIENT]
+        held: dict[str, int] = {}
+        for found in self.board.requested(transient):
+            if found is not None:
+                source, shown = found
+                held[source] = min(held.get(source, shown), shown)
+        for source, newest in sorted(listed.items()):
+            if source in held:
+                self.logger.info("Listing mark of %s held below %d: an article listed at that time failed transiently",
+                                 source, held[source])
+            self.store.set_listing_mark(source, newest, hold_below=held.get(source))
 
     def record(self, kind: str, payload: dict[str, Any]) -> None:
         """A worker's outcome, recorded here as if it happened here (log, stats, report)."""
@@ -133,6 +179,7 @@ class WriterSpider(ArticleSpider):
         """Signal handler: the pipelines are done with an article (written, unchanged, dropped or
         failed): acknowledge its entry, and publish what the state now holds for the workers."""
         entry_id = self.entries.pop(id(item), None)
+        self.keys.pop(id(item), None)
         if entry_id is None:
             return
         if isinstance(item, Article) and item.path:

@@ -10,10 +10,12 @@ each detail a copy of the recorded answer for article 3782700 (as the benchmarks
 from __future__ import annotations
 
 import json
+import pickle
 import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -22,8 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
-from tests.conftest import ROOT, WECHAT_PAGES, WSCN, MockServer, crawl_command, run_crawl, wechat_routes, wscn_routes
+from tests.conftest import ROOT, WSCN, MockServer, crawl_command, run_crawl, wechat_routes, wscn_routes
+from tests.test_distributed_codec import Boom
 
 ARTICLES = 1000
 PER_PAGE = 30
@@ -88,6 +92,10 @@ def api(tmp_path_factory: pytest.TempPathFactory):
         yield server
 
 
+#: output folder of each single-process run's files (by the dict's id)
+_OUTPUTS: dict[int, Path] = {}
+
+
 @pytest.fixture(scope="module")
 def single_process(api: MockServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     """The files of the same crawl in one process, as today."""
@@ -96,7 +104,22 @@ def single_process(api: MockServer, tmp_path_factory: pytest.TempPathFactory) ->
     assert result.returncode == 0, result.log[-3000:]
     files = result.files()
     assert len(files) == ARTICLES
+    _OUTPUTS[id(files)] = output
     return files
+
+
+def single_process_output(files: dict[str, bytes]) -> Path:
+    return _OUTPUTS[id(files)]
+
+
+def listing_mark(output: Path) -> int | None:
+    """The wallstreetcn listing mark the state under ``output`` holds."""
+    db = sqlite3.connect(output / ".state" / "state.sqlite3")
+    try:
+        row = db.execute("SELECT newest FROM listing_marks WHERE source = 'wallstreetcn'").fetchone()
+    finally:
+        db.close()
+    return row[0] if row else None
 
 
 def listing_requests(api: MockServer) -> Counter[str]:
@@ -107,6 +130,7 @@ class Crawl:
     """The processes of one distributed crawl (own key prefix), their logs in files."""
 
     def __init__(self, api: MockServer, redis_url: str, tmp: Path, prefix: str):
+        tmp.mkdir(exist_ok=True)
         self.output = tmp / "out"
         self.logs = tmp / "logs"
         self.logs.mkdir()
@@ -208,6 +232,13 @@ def test_writer_killed_midway_resumes_without_duplicates_or_partial_files(
     # no file written twice (those the killed writer wrote without logging it are found unchanged)
     assert set(crawl.writes().values()) == {1}
     assert not list(crawl.output.rglob("*.tmp"))
+    # the second writer's report covers the whole crawl: what the killed one wrote too, each once
+    report = crawl.report()
+    assert report["counts"]["new"] == 300 and report["stats"]["article/new"] == 300 and not report.get("unchanged")
+    assert sorted(entry["path"] for entry in report["new"]) == sorted(expected)
+    assert report["exit_code"] == 0 and report["failed"] == []
+    # and it moved the listing mark, as the single-process run of the listing did
+    assert listing_mark(crawl.output) == listing_mark(single_process_output(single_process)) == NEWEST
 
 
 def test_without_redis_url_a_run_is_as_before_and_redis_is_not_imported() -> None:
@@ -255,6 +286,58 @@ print(settings.get("SCHEDULER"), before == after, "redis" in sys.modules)
 
 def active(settings: Any, name: str) -> list[str]:
     return [path for path, order in sorted(settings.getdict(name).items(), key=lambda kv: kv[1] or 0) if order is not None]
+
+
+def test_the_writer_moves_the_listing_mark_as_one_process_does_and_refuses_hostile_entries(
+        api: MockServer, redis_url: str, tmp_path: Path) -> None:
+    """The writer moves the mark to what the crawl listed, only when every listing page was read;
+    the next crawl's workers read the listing down to it only. Entries written into the stream by
+    hand (a pickle that would create a file if loaded, JSON that is no article, a failure that is
+    no JSON, an unknown kind) are each reported ``malformed-entry`` and acknowledged."""
+    single = run_crawl("wallstreetcn", tmp_path / "single", "pages=2", settings={"WALLSTREETCN_API_BASE": api.url})
+    assert single.returncode == 0 and len(single.files()) == 60, single.log[-3000:]
+
+    first = Crawl(api, redis_url, tmp_path / "first", "t-mark1")
+    marker = tmp_path / "unpickled"
+    server = redis.Redis.from_url(redis_url)
+    for kind, data in ((b"article", pickle.dumps(Boom(marker))), (b"article", b'{"format": 1, "article": {"source": "x"}}'),
+                       (b"failed", b"{not json"), (b"exec", b"{}")):
+        server.xadd("t-mark1:stream", {"kind": kind, "data": data})
+    first.worker("worker", pages=2)
+    first.writer()
+    assert first.finish() == {"worker": 0, "writer": 3}, first.log("writer")[-3000:]  # 3: the malformed entries
+    assert not marker.exists()
+    report = first.report()
+    assert [entry["reason"] for entry in report["failed"]] == ["malformed-entry"] * 4
+    assert all(entry["url"].startswith("t-mark1:stream/") for entry in report["failed"])
+    assert first.files() == single.files() and report["counts"]["new"] == 60
+    assert listing_mark(first.output) == listing_mark(single.output) == NEWEST
+    assert not server.keys("t-mark1:*")  # the crawl's keys went with its end
+
+    # the next crawl into the same output: its worker reads one listing page (the rest is behind the mark)
+    listed_before = listing_requests(api)
+    second = Crawl(api, redis_url, tmp_path / "second", "t-mark2")
+    second.output = first.output
+    second.settings |= {"LISTING_OVERLAP": "0"}
+    second.worker("worker", pages=5)
+    second.writer()
+    assert second.finish() == {"worker": 0, "writer": 0}, second.log("writer")[-3000:]
+    assert sum((listing_requests(api) - listed_before).values()) == 1
+    assert listing_mark(first.output) == NEWEST
+
+    # a crawl whose listing could not be read whole leaves the mark where it was (here: none)
+    routes = synthetic_routes(tmp_path, 90)
+    for route in routes["routes"]:
+        if route["query"].get("cursor") == "c1":  # the second listing page is gone
+            del route["file"]
+            route["status"] = 404
+    with MockServer(routes, tmp_path) as broken:
+        third = Crawl(broken, redis_url, tmp_path / "third", "t-mark3")
+        third.worker("worker", pages=3)
+        third.writer()
+        assert third.finish() == {"worker": 4, "writer": 4}, third.log("writer")[-3000:]
+    assert [entry["reason"] for entry in third.report()["listing_failed"]] == ["http-404"]
+    assert len(third.files()) == 30 and listing_mark(third.output) is None
 
 
 # --- URL lists pushed with ``scrapy enqueue`` ------------------------------------------------------

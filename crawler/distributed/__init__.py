@@ -25,6 +25,11 @@ WRITER = "writer"
 #: ``urls_file`` of a worker that reads the URL list ``scrapy enqueue`` pushed to Redis.
 QUEUED = "redis:"
 
+#: Signal of a listing spider: one listing page read (``source``, ``newest`` publication time on it,
+#: ``requested``: article URL → publication time of those it requested). A worker notes it in Redis
+#: for the writer, which moves the listing mark at the crawl's end; in one process nobody listens.
+listing_read = object()
+
 
 def enabled(settings: BaseSettings) -> bool:
     return bool(settings.get("REDIS_URL"))
@@ -74,8 +79,9 @@ WORKER_ON = {
     "EXTENSIONS": {"crawler.distributed.worker.WorkerReport": 510, "crawler.distributed.worker.WorkerExtension": 600},
     "SPIDER_MIDDLEWARES": {"crawler.distributed.worker.WorkerStartMiddleware": 50},
 }
-#: The writer does not render: workers did.
-WRITER_OFF = {"ITEM_PIPELINES": ("pipelines.adapters.RenderPipeline",)}
+#: The writer does not render (workers did), and its report covers the whole crawl (the ledger).
+WRITER_OFF = {"ITEM_PIPELINES": ("pipelines.adapters.RenderPipeline",), "EXTENSIONS": ("crawler.extensions.RunReportExtension",)}
+WRITER_ON = {"EXTENSIONS": {"crawler.distributed.ledger.WriterReport": 510}}
 
 
 class DistributedAddon:
@@ -85,7 +91,7 @@ class DistributedAddon:
         if not enabled(settings):
             return
         if settings.get("REDIS_ROLE") == WRITER:
-            switch(settings, WRITER_OFF, {})
+            switch(settings, WRITER_OFF, WRITER_ON)
             return
         switch(settings, WORKER_OFF, WORKER_ON)
         prefix = settings.get("REDIS_KEY_PREFIX")

@@ -5,6 +5,7 @@ Keys, under ``REDIS_KEY_PREFIX`` (``P``):
 
 =======================  ===============================================================================
 ``P:run``                the run's id, set by the writer when it starts; workers wait for it
+``P:began``              when the first writer of the run opened it (UTC, ISO 8601)
 ``P:writer``             held by the live writer (expires ``REDIS_WORKER_TIMEOUT`` after its last beat)
 ``P:started``            set by the first worker: a crawl is done only once work began
 ``P:spiders``            the spiders taking part
@@ -17,6 +18,11 @@ Keys, under ``REDIS_KEY_PREFIX`` (``P``):
 ``P:<spider>:claim``     the worker that reads the spider's own start (listing, given list) this run
 ``P:<spider>:listed``    articles (or URLs) named by a line of a list so far: a repeated one is fetched once
 ``P:state``              identity → the writer's record of a stored article (workers' ``stored`` skips)
+``P:marks``              source → its listing mark, as the writer's state holds it (bounds workers' listings)
+``P:listed``             zset source → the newest publication time any worker listed this run
+``P:requested``          article URL → ``[source, publication time]`` of each article requested off a listing
+``P:report``             the crawl's outcomes as the writer recorded them, in order (``crawler.distributed.ledger``)
+``P:report:seen``        identities of those outcomes: one recorded again (after a writer's restart) is kept once
 ``P:stream``             articles and outcomes for the writer (consumer group ``writer``)
 =======================  ===============================================================================
 
@@ -31,7 +37,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import socket
 import uuid
 from collections.abc import Iterable, Iterator
@@ -71,6 +76,16 @@ return 1
 """
 
 
+#: Append an outcome to the ledger unless one of the same identity is there already.
+NOTE = """
+if redis.call('HSETNX', KEYS[1], ARGV[1], '1') == 1 then
+  redis.call('RPUSH', KEYS[2], ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
 def connect(settings: BaseSettings) -> redis.Redis:
     return redis.Redis.from_url(settings.get("REDIS_URL"), socket_timeout=30, socket_connect_timeout=10)
 
@@ -85,6 +100,7 @@ class Board:
         self.me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._pop = server.register_script(POP)
         self._done = server.register_script(DONE)
+        self._note = server.register_script(NOTE)
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Board:
@@ -103,6 +119,10 @@ class Board:
         value = self.server.get(self.key("run"))
         return value.decode() if value else None
 
+    def began(self) -> str:
+        value = self.server.get(self.key("began"))
+        return value.decode() if value else ""
+
     def writer_alive(self) -> bool:
         return bool(self.server.exists(self.key("writer")))
 
@@ -116,10 +136,14 @@ class Board:
             return True
         return False
 
-    def open_run(self, stored: Iterable[tuple[str, dict[str, Any]]]) -> tuple[str, bool]:
-        """The writer's start: publish what the state holds (identity → record), then the run's id
-        (a run a killed writer left is resumed). Returns the id and whether it was resumed."""
+    def open_run(self, stored: Iterable[tuple[str, dict[str, Any]]], marks: dict[str, int], now: str) -> tuple[str, bool]:
+        """The writer's start: publish what the state holds (identity → record, source → listing
+        mark), then the run's id (a run a killed writer left is resumed). Returns the id and
+        whether it was resumed."""
         pipe = self.server.pipeline(transaction=False)
+        pipe.delete(self.key("marks"))
+        if marks:
+            pipe.hset(self.key("marks"), mapping=marks)
         count = 0
         for identity, record in stored:
             pipe.hset(self.key("state"), identity, json.dumps(record))
@@ -133,13 +157,15 @@ class Board:
             if "BUSYGROUP" not in str(exc):
                 raise
         run = uuid.uuid4().hex[:12]
+        self.server.set(self.key("began"), now, nx=True)
         resumed = not self.server.set(self.key("run"), run, nx=True)
         return (self.run_id() or run), resumed
 
     def finish_run(self) -> None:
         """The writer's end: the crawl's keys go, so the next run starts afresh."""
         spiders = [s.decode() for s in self.server.smembers(self.key("spiders"))]
-        keys = [self.key(name) for name in ("run", "started", "spiders", "workers", "busy", "state", "stream")]
+        keys = [self.key(name) for name in ("run", "began", "started", "spiders", "workers", "busy", "state", "stream", "marks",
+                                            "listed", "requested", "report", "report:seen")]
         for spider in spiders:
             keys += [self.key(spider, name) for name in ("requests", "dupefilter", "inflight", "urls", "claim", "listed")]
         self.server.delete(*keys)
@@ -254,25 +280,57 @@ class Board:
         value = json.dumps(record)
         self.server.hset(self.key("state"), mapping=dict.fromkeys(identities, value))
 
+    # --- the listing mark ------------------------------------------------------------------------
+
+    def mark(self, source: str) -> int | None:
+        value = self.server.hget(self.key("marks"), source)
+        return int(value) if value is not None else None
+
+    def note_listed(self, source: str, newest: int, requested: dict[str, int]) -> None:
+        """What one listing page held: its newest publication time, and the articles requested off it."""
+        pipe = self.server.pipeline()
+        pipe.zadd(self.key("listed"), {source: newest}, gt=True)
+        if requested:
+            pipe.hset(self.key("requested"), mapping={url: json.dumps([source, shown]) for url, shown in requested.items()})
+        pipe.execute()
+
+    def listed(self) -> dict[str, int]:
+        """Source → the newest publication time listed this run."""
+        return {source.decode(): int(newest) for source, newest in self.server.zrange(self.key("listed"), 0, -1, withscores=True)}
+
+    def requested(self, urls: list[str]) -> list[tuple[str, int] | None]:
+        """(source, publication time) of each of ``urls`` requested off a listing, else None."""
+        values = self.server.hmget(self.key("requested"), urls) if urls else []
+        return [tuple(json.loads(v)) if v else None for v in values]  # type: ignore[misc]
+
+    # --- the crawl's report ----------------------------------------------------------------------
+
+    def note_outcome(self, identity: str, entry: dict[str, Any]) -> bool:
+        """Add an outcome to the crawl's ledger, unless one of the same identity is there."""
+        return bool(self._note(keys=[self.key("report:seen"), self.key("report")], args=[identity, json.dumps(entry)]))
+
+    def outcomes(self) -> list[dict[str, Any]]:
+        return [json.loads(v) for v in self.server.lrange(self.key("report"), 0, -1)]
+
     # --- the stream to the writer ----------------------------------------------------------------
 
-    def send(self, kind: str, payload: Any) -> None:
-        """An article (pickled, with everything it carries) or an outcome (JSON) for the writer."""
-        data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL) if kind == "article" else json.dumps(payload).encode()
+    def send(self, kind: str, payload: bytes | dict[str, Any]) -> None:
+        """An entry for the writer: an article already encoded (``crawler.distributed.codec``) or an
+        outcome's fields (JSON). Never pickle: the writer must not run what an entry holds."""
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.server.xadd(self.key("stream"), {"kind": kind, "data": data})
 
-    def receive(self, count: int, after: str = ">") -> Iterator[tuple[str, str, Any]]:
+    def receive(self, count: int, after: str = ">") -> Iterator[tuple[str, bytes, bytes]]:
         """Entries for the writer: new ones (``after`` ``>``), or those delivered to it before and not
-        acknowledged (a killed writer's) after the entry id ``after``. Yields (entry id, kind, payload)."""
+        acknowledged (a killed writer's) after the entry id ``after``. Yields (entry id, kind, data)
+        as stored, undecoded: whoever can write to the Redis can write entries (the writer checks them)."""
         answer = self.server.xreadgroup(GROUP, GROUP, {self.key("stream"): after}, count=count)
         for _, entries in answer or []:
             for entry_id, fields in entries:
                 if not fields:  # acknowledged by nobody but deleted: nothing to do
                     self.ack([entry_id.decode()])
                     continue
-                kind = fields[b"kind"].decode()
-                data = fields[b"data"]
-                yield entry_id.decode(), kind, pickle.loads(data) if kind == "article" else json.loads(data)
+                yield entry_id.decode(), fields.get(b"kind", b""), fields.get(b"data", b"")
 
     def ack(self, entry_ids: list[str]) -> None:
         if entry_ids:

@@ -32,8 +32,9 @@ from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 
 from crawler import outcomes
-from crawler.distributed import QUEUED, is_worker
+from crawler.distributed import QUEUED, is_worker, listing_read
 from crawler.distributed.board import Board
+from crawler.distributed.codec import encode_article
 from crawler.extensions import EXIT_CODE_STAT, RunReportExtension
 from crawler.logs import SUMMARY
 from pipelines.article import Article
@@ -172,6 +173,7 @@ class WorkerExtension:
         self.task: AsyncioLoopingCall | LoopingCall | None = None
         for kind, signal in FORWARDED.items():
             crawler.signals.connect(self.forwarder(kind), signal=signal, weak=False)
+        crawler.signals.connect(self.listing_read, signal=listing_read)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -188,6 +190,11 @@ class WorkerExtension:
             self.board.send(kind, payload)
 
         return forward
+
+    def listing_read(self, source: str, newest: int, requested: dict[str, int]) -> None:
+        """A listing page this worker read: noted for the writer's listing mark (before the page's
+        request is released, so a kill midway has the page read again)."""
+        self.board.note_listed(source, newest, requested)
 
     def spider_opened(self, spider: Spider) -> None:
         self.board.beat()
@@ -263,15 +270,18 @@ class HandoffPipeline:
         return cls(crawler)
 
     async def process_item(self, item: Article) -> Article:
-        await asyncio.to_thread(self.board.send, "article", item)
+        await asyncio.to_thread(self.hand_off, item)
         self.crawler.stats.inc_value("article/handed-off")
         return item
+
+    def hand_off(self, item: Article) -> None:
+        self.board.send("article", encode_article(item))
 
 
 class StateView:
     """The part of ``pipelines.state.StateStore`` spiders read, from the state the writer publishes
     in Redis when it opens the run and keeps current as it writes. The listing mark is the writer's
-    to keep: a worker reads none (``pages``/``since`` bound its listing) and moves none."""
+    to keep: a worker reads it (it bounds the listing) and moves none (the writer does, at the end)."""
 
     def __init__(self, crawler: Crawler):
         self.board = board_of(crawler)
@@ -288,7 +298,7 @@ class StateView:
         return {article_id for article_id, record in zip(wanted, found) if record and record["source"] == source}
 
     def listing_mark(self, source: str) -> int | None:
-        return None
+        return self.board.mark(source)
 
     def set_listing_mark(self, source: str, newest: int, now: str | None = None, hold_below: int | None = None) -> None:
         pass

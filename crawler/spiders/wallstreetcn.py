@@ -25,7 +25,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 
-from crawler import outcomes, rawsource
+from crawler import distributed, outcomes, rawsource
 from crawler.arguments import DEMO, REFRESH, Argument, local_time, positive_int
 from crawler.sources import SourceError, SourceSkip
 from crawler.sources import wallstreetcn as source
@@ -144,6 +144,7 @@ class WallstreetcnSpider(ArticleSpider):
         entries = list(self.listing_entries(response.url, items))
         stored = set() if self.refresh else self.store.known_ids(source.SOURCE, (article_id for article_id, _, _ in entries))
         reached_since = False
+        requested: dict[str, int] = {}
         for article_id, shown, item in entries:
             url = source.article_url(article_id)
             if article_id in self.seen:
@@ -161,8 +162,11 @@ class WallstreetcnSpider(ArticleSpider):
             if reason:
                 self.skip(url, reason, str(item.get("layout", "")) if reason == "layout" else "")
                 continue
-            self.requested[url] = shown
+            self.requested[url] = requested[url] = shown
             yield self.detail_request(article_id)
+        if entries:  # for a distributed crawl's writer, which moves the mark (crawler.distributed)
+            self.crawler.signals.send_catch_log(distributed.listing_read, source=source.SOURCE,
+                                                newest=max(shown for _, shown, _ in entries), requested=requested)
         oldest = min((shown for _, shown, _ in entries), default=None)
         past_overlap = self.mark is not None and oldest is not None and oldest < self.mark - self.overlap
         self.reached_mark = self.reached_mark or past_overlap
@@ -202,6 +206,8 @@ class WallstreetcnSpider(ArticleSpider):
     def closed(self, reason: str) -> None:
         """Move the listing mark, but only for a run that finished reading its listing."""
         super().closed(reason)
+        if distributed.is_worker(self.settings):
+            return  # the writer moves it, from what every worker listed
         listing_failed = any(key.startswith("listing/failed/") for key in self.crawler.stats.get_stats())
         if reason != "finished" or listing_failed or self.newest_listed is None:
             self.logger.info("Listing mark left as it was (run %s%s)", reason, ", listing unreadable" if listing_failed else "")
