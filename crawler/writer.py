@@ -112,9 +112,9 @@ class WriterSpider(ArticleSpider):
                 if article is None:
                     board.ack([entry_id])
                     continue
-                # one article at a time through the pipelines: a request done twice (a worker
-                # thought dead under load) hands it in twice, and two writes of one file at once
-                # would both find it absent and both write it
+                # an article (by key) at most once in the pipelines at a time: a request done twice
+                # (a worker thought dead under load) hands it in twice, and two writes of one file
+                # at once would both find it absent and both write it
                 while len(self.entries) >= BATCH or article.key in self.keys.values():
                     await asyncio.sleep(0.01)
                 self.entries[id(article)] = entry_id

@@ -328,16 +328,29 @@ def test_the_writer_moves_the_listing_mark_as_one_process_does_and_refuses_hosti
     # a crawl whose listing could not be read whole leaves the mark where it was (here: none)
     routes = synthetic_routes(tmp_path, 90)
     for route in routes["routes"]:
-        if route["query"].get("cursor") == "c1":  # the second listing page is gone
-            del route["file"]
-            route["status"] = 404
+        if route["query"].get("cursor") == "c1" or route["path"].endswith(f"/{FIRST_ID + 4}"):
+            del route["file"]  # the second listing page is gone; the fifth article fails transiently
+            route["status"] = 404 if "cursor" in route["query"] else 503
     with MockServer(routes, tmp_path) as broken:
         third = Crawl(broken, redis_url, tmp_path / "third", "t-mark3")
+        third.settings |= {"RETRY_TIMES": "0"}
         third.worker("worker", pages=3)
         third.writer()
         assert third.finish() == {"worker": 4, "writer": 4}, third.log("writer")[-3000:]
-    assert [entry["reason"] for entry in third.report()["listing_failed"]] == ["http-404"]
-    assert len(third.files()) == 30 and listing_mark(third.output) is None
+        assert [entry["reason"] for entry in third.report()["listing_failed"]] == ["http-404"]
+        assert len(third.files()) == 29 and listing_mark(third.output) is None
+
+        # a crawl of the first page only: the mark moves, held below the article that failed transiently
+        single = run_crawl("wallstreetcn", tmp_path / "single-held", "pages=1",
+                           settings={"WALLSTREETCN_API_BASE": broken.url, "RETRY_TIMES": "0"})
+        assert single.returncode == 3, single.log[-3000:]
+        fourth = Crawl(broken, redis_url, tmp_path / "fourth", "t-mark4")
+        fourth.settings |= {"RETRY_TIMES": "0"}
+        fourth.worker("worker", pages=1)
+        fourth.writer()
+        assert fourth.finish() == {"worker": 3, "writer": 3}, fourth.log("writer")[-3000:]
+    assert [(entry["reason"], entry["kind"]) for entry in fourth.report()["failed"]] == [("http-503", "transient")]
+    assert listing_mark(fourth.output) == listing_mark(single.output) == NEWEST - 4 * 60 - 1
 
 
 # --- URL lists pushed with ``scrapy enqueue`` ------------------------------------------------------
