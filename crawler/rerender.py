@@ -22,7 +22,7 @@ from scrapy.crawler import Crawler
 from scrapy.settings import BaseSettings
 
 from crawler.arguments import BOOLEAN_ACCEPTED, Argument, boolean, comma_list, text
-from crawler.sources import SourceError, SourceSkip, wallstreetcn, wechat
+from crawler.sources import SourceError, SourceSkip, infoq, pingwest, wallstreetcn, web, wechat
 from crawler.spiders.base import ArticleSpider
 from pipelines import archive, rerender
 from pipelines.adapters import archive_dir
@@ -32,7 +32,10 @@ from pipelines.state import Record
 
 #: raw source parser name → offline "raw → Article" function of that source
 PARSERS: dict[str, Callable[[RawSource, BaseSettings], Article]] = {
+    infoq.SOURCE: infoq.article_from_raw,
+    pingwest.SOURCE: pingwest.article_from_raw,
     wallstreetcn.SOURCE: wallstreetcn.article_from_raw,
+    web.PARSER: web.article_from_raw,
     wechat.SOURCE: wechat.article_from_raw,
 }
 #: skip reason of a stored article whose raw source was never kept (stored before the archive existed)

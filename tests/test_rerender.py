@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import (
-    ROOT, TEST_CRAWL_SETTINGS, WECHAT, WSCN, CrawlResult, MockServer, run_crawl, serve, wechat_routes, wscn_routes,
+    FIXTURES, ROOT, TEST_CRAWL_SETTINGS, WECHAT, WSCN, CrawlResult, MockServer, run_crawl, serve, wechat_routes, wscn_routes,
 )
 
 WSCN_POSTS = "content/posts/wallstreetcn"
@@ -26,6 +26,7 @@ LIST = [
     "https://mp.weixin.qq.com/s/KDWh_qGpFN5Vu1TR9t30Mw",
     "https://mp.weixin.qq.com/s/SbB40tES2MrfoNaIPima5A",
     str(WECHAT / "pages" / "wsg_2018_mpvoice_cjrb.html.gz"),  # a saved page (file path)
+    str(FIXTURES / "generic" / "banyuetan.org.1000200033136171577956287380194268_1.html"),  # any site's saved page: the web path
 ]
 #: the format change: another wallstreetcn disclaimer (WeChat's stays the project's)
 NEW_DISCLAIMERS = json.dumps({"wallstreetcn": "本文仅供参考，不构成投资建议。",
@@ -123,6 +124,7 @@ def test_lastmod_stays_what_it_was(rerendered) -> None:
 
 def test_article_without_raw_source_is_skipped_and_counted(rerendered) -> None:
     report = rerendered["run"].report()
+    assert report["counts"]["unchanged"] == len(LIST) - 1 - 2  # every other one re-rendered from its raw source
     assert report["stats"]["article/skipped/no-raw-source"] == 1
     assert [entry["reason"] for entry in report["skipped"]] == ["no-raw-source"]
     assert rerendered["after"][NO_RAW] == rerendered["before"][NO_RAW]

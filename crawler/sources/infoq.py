@@ -17,9 +17,11 @@ from typing import Any
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup
+from scrapy.settings import BaseSettings
 
-from crawler.sources import SourceError
+from crawler.sources import SourceError, listed
 from crawler.sources.listed import Fetch
+from pipelines.archive import RawSource
 from pipelines.article import Article
 from pipelines.limits import TooDeep, check_depth
 
@@ -254,3 +256,8 @@ def parse_detail(body: bytes | str, url: str, fetch: Fetch) -> Article | Fetch:
         return Fetch(urljoin(url, content_url), step="body", headers={"Referer": article_url(article_id)},
                      data={"id": article_id, "meta": kept})
     return _article(meta, article_id, str(meta.get("content") or ""))
+
+
+def article_from_raw(raw: RawSource, settings: BaseSettings) -> Article:
+    """The Article of a stored raw source, parsed again by ``parse_detail`` (``crawler.sources.listed.replay``)."""
+    return listed.article_from_raw(parse_detail, raw)

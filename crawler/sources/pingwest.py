@@ -20,9 +20,11 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from bs4 import BeautifulSoup, Tag
+from scrapy.settings import BaseSettings
 
-from crawler.sources import SourceError
+from crawler.sources import SourceError, listed
 from crawler.sources.listed import Fetch
+from pipelines.archive import RawSource
 from pipelines.article import Article
 from pipelines.limits import TooDeep, check_depth
 
@@ -181,3 +183,8 @@ def parse_detail(body: bytes | str, url: str, fetch: Fetch) -> Article:
         body_html=clean_body(article),
         cover=original_image(_meta(soup, "og:image")),
     )
+
+
+def article_from_raw(raw: RawSource, settings: BaseSettings) -> Article:
+    """The Article of a stored raw source, parsed again by ``parse_detail`` (``crawler.sources.listed.replay``)."""
+    return listed.article_from_raw(parse_detail, raw)

@@ -32,10 +32,16 @@ from lxml import etree
 from w3lib.encoding import http_content_type_encoding, read_bom
 from w3lib.url import canonicalize_url
 
+from scrapy.settings import BaseSettings
+
+from crawler.inputs import GZIP_MAGIC, gunzip, saved_page_limit
 from crawler.sources import SourceError
+from pipelines.archive import RawSource
 from pipelines.article import Article, Attribution
 from pipelines.limits import TooDeep, check_depth
 
+#: Parser name of the generic path's raw sources (``crawler/rerender.py``).
+PARSER = "web"
 #: Key prefix of web articles' identities (``web:<url id>``) in the state store, across labels.
 ALIAS_PREFIX = "web:"
 #: Failure of a page without an article (permanent: the same page gives the same answer).
@@ -456,6 +462,24 @@ def article_from_page(html: str, url: str, *, names: Mapping[str, str] | None = 
         attribution=Attribution(name=f"{site}（作者：{info.author}）" if info.author else site, url=info.url, title=info.title),
         aliases=aliases,
     )
+
+
+def article_from_raw(raw: RawSource, settings: BaseSettings) -> Article:
+    """The Article of a page kept in the raw archive: what the spider's callback and ``scrapy rerender``
+    both call. The page is gunzipped when saved gzipped (up to ``SAVED_PAGE_MAXSIZE``), decoded as
+    declared or detected (``decode_html``: the HTTP header is one declaration, not the last word);
+    ``context["reached_by"]``: the URL asked for and its redirects, each an alias."""
+    body = gunzip(raw.body, saved_page_limit(settings)) if raw.body[:2] == GZIP_MAGIC else raw.body
+    article = article_from_page(
+        decode_html(body, raw.headers.get("content-type")),
+        raw.url,  # after redirects: what relative links in the page are relative to
+        names=settings.getdict("WEB_SOURCE_NAMES"),
+        timezone=settings.get("TIMEZONE"),
+        min_text=settings.getint("WEB_MIN_TEXT"),
+        reached_by=raw.context.get("reached_by", []),
+    )
+    article.raw = raw
+    return article
 
 
 def looks_like_html(text: str) -> bool:

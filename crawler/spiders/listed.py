@@ -26,9 +26,9 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 import crawler.sources
-from crawler import outcomes
+from crawler import outcomes, rawsource
 from crawler.arguments import DEMO, REFRESH, Argument, local_time, positive_int
-from crawler.sources import SourceError
+from crawler.sources import SourceError, listed
 from crawler.sources.listed import Fetch
 from crawler.spiders.base import ArticleSpider
 from pipelines.article import Article
@@ -90,8 +90,10 @@ class ListedSpider(ArticleSpider):
         return self.request(self.source.listing_request(self.base, cursor), callback=self.parse_listing,
                             errback=self.request_failed, cb_kwargs={"page": page}, meta={"listing": True})
 
-    def fetch_request(self, fetch: Fetch, article_url: str) -> Request:
-        meta = {"article_url": article_url, "fetch": {"url": fetch.url, "step": fetch.step, "data": fetch.data}}
+    def fetch_request(self, fetch: Fetch, article_url: str, context: dict[str, Any] | None = None) -> Request:
+        """The request of ``fetch``; ``context``: its answer's raw source context (``listed.replay``),
+        a new chain's when None."""
+        meta = {"article_url": article_url, "raw_context": context or listed.fetch_context(fetch)}
         return self.request(fetch, callback=self.parse_detail, errback=self.request_failed, meta=meta)
 
     def listing_entries(self, listing_url: str, items: list[Any]) -> Iterator[tuple[str, int, Any]]:
@@ -153,15 +155,20 @@ class ListedSpider(ArticleSpider):
             self.logger.info("Listing done after %d page(s) (%s)", page, why)
 
     def parse_detail(self, response: Response) -> Iterator[Article | Request]:
-        meta = response.meta["fetch"]
-        fetch = Fetch(meta["url"], step=meta["step"], data=meta["data"])
+        """The article of an answer, with the answer as its raw source (``crawler/rawsource.py``), or
+        the chain's next request: parsed by the same function a re-render calls (``listed.replay``)."""
         url = response.meta["article_url"]
+        context = response.meta["raw_context"]
+        raw = rawsource.from_response(response, self.source.SOURCE, context)
         try:
-            result = self.source.parse_detail(response.body, response.url, fetch)
+            result = listed.replay(self.source.parse_detail, raw)
         except SourceError as exc:
             self.fail(url, exc.reason, exc.detail)
             return
-        yield self.fetch_request(result, url) if isinstance(result, Fetch) else result
+        if isinstance(result, Fetch):
+            yield self.fetch_request(result, url, listed.next_context(context, response.body, response.url))
+        else:
+            yield result
 
     def article_failed(self, url: str, kind: str, **_: Any) -> None:
         """Signal handler: a transient failure holds the listing mark below the article's listing time."""

@@ -17,8 +17,9 @@ from typing import Any
 from scrapy import Request
 from scrapy.http import Response
 
+from crawler import rawsource
 from crawler.arguments import REFRESH, URLS_FILE_ACCEPTED, Argument, comma_list, text
-from crawler.inputs import GZIP_MAGIC, ListFailure, as_url, gunzip, saved_page_limit, split_urls
+from crawler.inputs import ListFailure, as_url, split_urls
 from crawler.sources import SourceError
 from crawler.sources import web as source
 from crawler.spiders.base import ArticleSpider
@@ -33,26 +34,13 @@ class WebPages(ArticleSpider):
         return Request(url, headers=source.HEADERS, callback=self.parse_web, errback=self.request_failed,
                        meta={"article_url": url})
 
-    def web_html(self, response: Response) -> str:
-        """The page's text: gunzipped when saved gzipped, decoded as declared or detected
-        (``source.decode_html``; the HTTP header is one declaration, not the last word)."""
-        body = response.body
-        if body[:2] == GZIP_MAGIC:
-            body = gunzip(body, saved_page_limit(self.settings))
-        content_type = response.headers.get("Content-Type")
-        return source.decode_html(body, content_type.decode("latin-1") if content_type else None)
-
     def parse_web(self, response: Response) -> Iterator[Article]:
+        """The page's Article, with the page as its raw source (``crawler/rawsource.py``): parsed by the
+        same function a re-render calls."""
         url = response.meta.get("article_url", response.url)
+        raw = rawsource.from_response(response, source.PARSER, {"reached_by": [url, *response.meta.get("redirect_urls", [])]})
         try:
-            article = source.article_from_page(
-                self.web_html(response),
-                response.url,  # after redirects: what relative links in the page are relative to
-                names=self.settings.getdict("WEB_SOURCE_NAMES"),
-                timezone=self.settings.get("TIMEZONE"),
-                min_text=self.settings.getint("WEB_MIN_TEXT"),
-                reached_by=[url, *response.meta.get("redirect_urls", [])],
-            )
+            article = source.article_from_raw(raw, self.settings)
         except SourceError as exc:
             self.fail(url, exc.reason, exc.detail)
             return
