@@ -43,6 +43,12 @@ CREATE TABLE IF NOT EXISTS images (
     reason TEXT NOT NULL,            -- why it failed ("" when it is in the bundle)
     PRIMARY KEY (key, url)
 );
+CREATE TABLE IF NOT EXISTS refetch (
+    key    TEXT PRIMARY KEY,         -- an article forgotten (``scrapy state forget``) for a scheduled run to fetch again
+    source TEXT NOT NULL,
+    id     TEXT NOT NULL,
+    queued TEXT NOT NULL             -- when it was forgotten (UTC, ISO 8601)
+);
 CREATE TABLE IF NOT EXISTS unpublished (
     path   TEXT PRIMARY KEY,         -- relative to the output root (the site repo)
     marked TEXT NOT NULL             -- when it was about to be written (UTC, ISO 8601)
@@ -214,6 +220,7 @@ class StateStore:
             self.db.executemany(
                 "INSERT OR IGNORE INTO aliases (alias, key) VALUES (?, ?)", [(alias, key) for alias in aliases if alias != key]
             )
+            self.db.execute("DELETE FROM refetch WHERE key = ?", (key,))  # fetched again: no longer queued
 
     # --- for re-renders and ``scrapy state`` -----------------------------------------------------
 
@@ -231,12 +238,25 @@ class StateStore:
     def aliases_of(self, key: str) -> list[str]:
         return [row[0] for row in self.db.execute("SELECT alias FROM aliases WHERE key = ? ORDER BY alias", (key,))]
 
-    def forget(self, key: str) -> None:
-        """Drop the article and its aliases: the next run that meets it fetches and writes it again."""
+    def forget(self, key: str, refetch: bool = False, now: str | None = None) -> None:
+        """Drop the article and its aliases: the next run that meets it fetches and writes it again.
+        ``refetch``: also queue it for its source's next scheduled run (``refetch_queue``), which
+        otherwise may stop at its listing mark before meeting an old article."""
         with self.db:
             self.db.execute("BEGIN")
+            if refetch:
+                self.db.execute("INSERT OR REPLACE INTO refetch (key, source, id, queued) SELECT key, source, id, ? "
+                                "FROM articles WHERE key = ?", (now or utc_now(), key))
             self.db.execute("DELETE FROM aliases WHERE key = ?", (key,))
             self.db.execute("DELETE FROM articles WHERE key = ?", (key,))
+
+    def refetch_queue(self, source: str) -> list[str]:
+        """Ids of ``source``'s forgotten articles still to fetch again, oldest request first. An entry
+        leaves the queue when its article is recorded again (``record``) or ``drop_refetch``."""
+        return [row[0] for row in self.db.execute("SELECT id FROM refetch WHERE source = ? ORDER BY queued, id", (source,))]
+
+    def drop_refetch(self, key: str) -> None:
+        self.db.execute("DELETE FROM refetch WHERE key = ?", (key,))
 
     def listing_marks(self) -> list[tuple[str, int, str]]:
         """(source, newest listed publication time, when that run completed) per source."""

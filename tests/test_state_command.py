@@ -71,13 +71,16 @@ def test_show_gives_the_record_and_its_raw_source(output: Path) -> None:
 
 
 def test_forget_keeps_the_file_unless_asked(output: Path) -> None:
-    assert state(output, "forget", "3740710") == f"Forgot wallstreetcn:3740710 ({WSCN_PATH}, file kept); the next run that meets it fetches it again\n"
+    assert state(output, "forget", "3740710") == (f"Forgot wallstreetcn:3740710 ({WSCN_PATH}, file kept); "
+                                                  "its source's next scheduled run fetches it again\n")
     assert (output / WSCN_PATH).exists()
-    assert json.loads(state(output, "forget", "s_old", json_out=True, delete_file=True))["file_deleted"] is True
+    forgotten = json.loads(state(output, "forget", "s_old", json_out=True, delete_file=True))
+    assert forgotten["file_deleted"] is True and forgotten["refetch_queued"] is False  # no scheduled wechat run
     assert not (output / WECHAT_PATH).exists()
     assert state(output, "export-urls") == ""
     store = StateStore(output / ".state" / "state.sqlite3")
     assert store.owner(["wechat:3271041950_2652564074_1"]) is None  # its aliases went with it
+    assert store.refetch_queue("wallstreetcn") == ["3740710"] and store.refetch_queue("wechat") == []
     store.close()
 
 

@@ -7,6 +7,7 @@ A scheduled run fetches only articles the state does not hold, and reads listing
 down to what the last *completed* run listed, less ``LISTING_OVERLAP`` seconds; a run killed
 or unable to read its listing moves nothing. An article that failed transiently holds the
 mark below its listing time. ``since`` without ``pages`` reads as many pages as it takes.
+Articles forgotten with ``scrapy state forget`` are requested first (``crawler/refetch.py``).
 One class is built per module of ``crawler/sources/`` that sets ``LISTED_SOURCE = True``.
 """
 
@@ -28,6 +29,7 @@ from scrapy.http import Response
 import crawler.sources
 from crawler import outcomes, rawsource
 from crawler.arguments import DEMO, REFRESH, Argument, local_time, positive_int
+from crawler.refetch import Refetch
 from crawler.sources import SourceError, listed
 from crawler.sources.listed import Fetch
 from crawler.spiders.base import ArticleSpider
@@ -73,6 +75,7 @@ class ListedSpider(ArticleSpider):
         self.since = int(self.since_arg.replace(tzinfo=zone).timestamp()) if self.since_arg else None
         self.overlap = self.settings.getint("LISTING_OVERLAP")
         self.mark = None if self.refresh else self.store.listing_mark(self.source.SOURCE)
+        self.refetch = Refetch(self.crawler, self.store, self.source.SOURCE)
         job = self.job_state()
         if job is not None:  # JOBDIR: what a paused run listed and requested carries over
             self.seen = job.setdefault("seen", self.seen)
@@ -81,6 +84,11 @@ class ListedSpider(ArticleSpider):
                 self.logger.info("Resuming the paused run: its listing and article requests come from the job's queue")
                 return
             job["listing_started"] = True
+        for article_id, data in self.refetch.queued():  # forgotten articles first: the listing may not reach them
+            url = self.source.article_url(article_id)
+            self.refetch.request(url, article_id)
+            fetch = self.source.detail_request(self.base, article_id)
+            yield self.fetch_request(replace(fetch, data={**fetch.data, **data, "id": article_id}), url)
         yield self.listing_request()
 
     def request(self, fetch: Fetch, **kwargs: Any) -> Request:
@@ -136,6 +144,8 @@ class ListedSpider(ArticleSpider):
                 continue
             if article_id in stored:
                 self.skip(url, "stored")
+                continue
+            if url in self.refetch.requested:  # already asked for, from the refetch queue
                 continue
             reason = self.source.skip_reason(item)
             if reason:

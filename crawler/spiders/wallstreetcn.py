@@ -8,6 +8,7 @@ listing pages only down to what the last *completed* run had listed, less the
 that was killed or could not read its listing moves nothing, so the next run reads
 as far as it needs to; with no completed run yet, ``pages`` is the only bound.
 ``-a refresh=1`` re-fetches stored articles too, so upstream edits are picked up.
+Articles forgotten with ``scrapy state forget`` are requested first (``crawler/refetch.py``).
 An article that failed transiently (network, 5xx) holds the mark below its listing
 time, so the next run reaches it again; written ones are then skipped as stored.
 ``since`` without ``pages`` reads as many pages as it takes; without either, one page.
@@ -27,6 +28,7 @@ from scrapy.settings import BaseSettings
 
 from crawler import distributed, outcomes, rawsource
 from crawler.arguments import DEMO, REFRESH, Argument, local_time, positive_int
+from crawler.refetch import Refetch
 from crawler.sources import SourceError, SourceSkip
 from crawler.sources import wallstreetcn as source
 from crawler.spiders.base import ArticleSpider
@@ -92,6 +94,7 @@ class WallstreetcnSpider(ArticleSpider):
         self.since = int(self.since_arg.replace(tzinfo=zone).timestamp()) if self.since_arg else None
         self.overlap = self.settings.getint("LISTING_OVERLAP")
         self.mark = None if self.refresh else self.store.listing_mark(source.SOURCE)
+        self.refetch = Refetch(self.crawler, self.store, source.SOURCE)
         job = self.job_state()
         if job is not None:  # JOBDIR: what a paused run of this job listed and requested carries over
             self.seen = job.setdefault("seen", self.seen)
@@ -100,6 +103,9 @@ class WallstreetcnSpider(ArticleSpider):
                 self.logger.info("Resuming the paused run: its listing and article requests come from the job's queue")
                 return
             job["listing_started"] = True
+        for article_id, _ in self.refetch.queued():  # forgotten articles first: the listing may not reach them
+            self.refetch.request(source.article_url(article_id), article_id)
+            yield self.detail_request(article_id)
         yield self.listing_request()
 
     def listing_request(self, cursor: str = "", page: int = 1) -> Request:
@@ -157,6 +163,8 @@ class WallstreetcnSpider(ArticleSpider):
                 continue
             if article_id in stored:
                 self.skip(url, "stored")
+                continue
+            if url in self.refetch.requested:  # already asked for, from the refetch queue
                 continue
             reason = source.skip_reason(item)
             if reason:
