@@ -4,10 +4,14 @@
 
 Synthesizes a state store and raw archive as crawls would have left them: copies of the recorded
 wallstreetcn answers (``tests/fixtures/wallstreetcn``), each under its own id, and ``--wechat`` copies
-of a recorded WeChat page, each under its own short-link token. Their files do not exist yet, so the
-first re-render writes every one (the worst case: every file rewritten); a second one, with
-``SUMMARY_LENGTH`` changed, rewrites every file again over the existing ones. Prints the wall time
-and the peak RSS of each ``scrapy rerender`` process (``getrusage`` of the child).
+of a recorded WeChat page, each its own article (its own short-link token, and its own ``mid``: the
+page's ``__biz``/``mid``/``idx`` is an identity too, so copies sharing it would be one article).
+Their files do not exist yet, so the first re-render writes every one (the worst case); a second
+one, with ``SUMMARY_LENGTH`` changed, rewrites every file over the existing ones; a third, with the
+same setting, rewrites none. Each pass must do exactly that, or the script stops. Prints the wall
+time of each ``scrapy rerender`` process and its peak RSS: of the main process alone, and of the
+whole process tree (the main process, the forkserver and the render workers: ``RENDER_WORKERS``),
+sampled from ``/proc`` every 0.2 s.
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import resource
+import os
+import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -32,6 +38,7 @@ from pipelines.state import StateStore  # noqa: E402
 WSCN = ROOT / "tests" / "fixtures" / "wallstreetcn"
 WECHAT_PAGE = ROOT / "tests" / "fixtures" / "wechat" / "pages" / "wae_normal_01_xuanyuan_code.html.gz"
 WECHAT_TOKEN = "KDWh_qGpFN5Vu1TR9t30Mw"
+WECHAT_MID = "2247504179"  # the page's own mid (its __biz/mid/idx identity)
 FETCHED = "2026-12-01T08:00:00+00:00"
 
 
@@ -39,6 +46,7 @@ def synthesize(output: Path, articles: int, wechat: int) -> None:
     """A state store and raw archive holding ``articles`` stored articles, ``wechat`` of them WeChat pages."""
     root = output / ".state" / "archive"
     store = StateStore(output / ".state" / "state.sqlite3")
+    store.db.execute("PRAGMA synchronous=OFF")  # setup only: no fsync per synthesized record
     answers = [json.loads((WSCN / name).read_text(encoding="utf-8")) for name in ("article-3740710.json", "article-3782700.json")]
     page = gzip.decompress(WECHAT_PAGE.read_bytes())
     headers = {"content-type": "application/json; charset=utf-8"}
@@ -57,7 +65,8 @@ def synthesize(output: Path, articles: int, wechat: int) -> None:
     for n in range(wechat):
         token = f"bench{n:017d}"
         url = f"https://mp.weixin.qq.com/s/{token}"
-        raw = RawSource("wechat", url, page.replace(WECHAT_TOKEN.encode(), token.encode()), FETCHED,
+        body = page.replace(WECHAT_TOKEN.encode(), token.encode()).replace(WECHAT_MID.encode(), str(3000000000 + n).encode())
+        raw = RawSource("wechat", url, body, FETCHED,
                         {"content-type": "text/html; charset=utf-8"}, context={"reached_by": [url]})
         archive.store(root, f"wechat:s_{token}", raw)
         store.record(key=f"wechat:s_{token}", source="wechat", id=f"s_{token}", url=url, document_hash="synthesized",
@@ -65,20 +74,66 @@ def synthesize(output: Path, articles: int, wechat: int) -> None:
     store.close()
 
 
-def rerender(output: Path, *settings: str) -> tuple[float, float, str]:
-    """One ``scrapy rerender``: wall seconds, peak RSS in MiB, its summary line."""
+def _rss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            return next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
+    except OSError:
+        return 0
+
+
+def _tree(root: int) -> list[int]:
+    """``root`` and its living descendants (from each process's parent in ``/proc/<pid>/stat``)."""
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+class PeakRSS(threading.Thread):
+    """Samples the RSS of a process and of its whole tree until it ends; peaks in KiB."""
+
+    def __init__(self, proc: subprocess.Popen[str]):
+        super().__init__(daemon=True)
+        self.proc = proc
+        self.main = self.tree = 0
+
+    def run(self) -> None:
+        while self.proc.poll() is None:
+            self.main = max(self.main, _rss_kib(self.proc.pid))
+            self.tree = max(self.tree, sum(_rss_kib(pid) for pid in _tree(self.proc.pid)))
+            time.sleep(0.2)
+
+
+def rerender(output: Path, *settings: str) -> tuple[float, float, float, dict[str, int], str]:
+    """One ``scrapy rerender``: wall seconds, peak RSS (MiB) of its main process and of its process tree,
+    the report's counts, and its summary line."""
     command = [sys.executable, "-m", "scrapy", "rerender", "-s", f"OUTPUT_DIR={output}", "-s", "PROGRESS_INTERVAL=0"]
     for setting in settings:
         command += ["-s", setting]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.monotonic()
-    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = PeakRSS(proc)
+    peak.start()
+    _, stderr = proc.communicate()
     seconds = time.monotonic() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest child so far (KiB)
-    summary = next((line for line in proc.stderr.splitlines() if "Run summary" in line), proc.stderr[-2000:])
+    peak.join()
+    summary = next((line for line in stderr.splitlines() if "Run summary" in line), stderr[-2000:])
     if proc.returncode != 0:
         raise SystemExit(f"scrapy rerender exited {proc.returncode}: {summary}")
-    return seconds, max(peak, before) / 1024, summary.split("SUMMARY: ", 1)[-1]
+    report = json.loads(Path(re.findall(r"\n  report: (\S+\.json)\n", stderr)[-1]).read_text(encoding="utf-8"))
+    return seconds, peak.main / 1024, peak.tree / 1024, report["counts"], summary.split("SUMMARY: ", 1)[-1]
 
 
 def main() -> None:
@@ -91,11 +146,16 @@ def main() -> None:
         output = args.keep or Path(scratch) / "out"
         start = time.monotonic()
         synthesize(output, args.articles, args.wechat)
-        print(f"synthesized {args.articles} stored articles ({args.wechat} WeChat) in {time.monotonic() - start:.0f}s")
-        for label, settings in (("first re-render (every file written)", ()),
-                                ("re-render after SUMMARY_LENGTH=80 (every file rewritten)", ("SUMMARY_LENGTH=80",))):
-            seconds, peak, summary = rerender(output, *settings)
-            print(f"{label}: {seconds:.0f}s wall, {args.articles / seconds:.0f} articles/s, peak RSS {peak:.0f} MiB\n  {summary}")
+        print(f"synthesized {args.articles} stored articles ({args.wechat} WeChat) in {time.monotonic() - start:.0f}s", flush=True)
+        passes = (("first re-render (every file written)", (), "rerendered"),
+                  ("re-render after SUMMARY_LENGTH=80 (every file rewritten)", ("SUMMARY_LENGTH=80",), "rerendered"),
+                  ("re-render again, no change (nothing rewritten)", ("SUMMARY_LENGTH=80",), "unchanged"))
+        for label, settings, expected in passes:
+            seconds, main_peak, tree_peak, counts, summary = rerender(output, *settings)
+            print(f"{label}: {seconds:.0f}s wall, {args.articles / seconds:.0f} articles/s, peak RSS "
+                  f"{main_peak:.0f} MiB (main process), {tree_peak:.0f} MiB (process tree)\n  {summary}", flush=True)
+            if counts[expected] != args.articles:
+                raise SystemExit(f"expected {args.articles} {expected}, the report counts {counts}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ It lives outside ``SPIDER_MODULES``: only the ``rerender`` command starts it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +44,8 @@ NO_RAW_SOURCE = "no-raw-source"
 IN_FLIGHT = 16
 
 
-def selected(records: list[Record], ids: list[str]) -> list[Record]:
-    """The records ``ids`` name (by id, or ``source:id`` key); all when ``ids`` is empty."""
-    if not ids:
-        return records
+def selected(records: Iterable[Record], ids: list[str]) -> list[Record]:
+    """The records ``ids`` name (by id, or ``source:id`` key)."""
     wanted = set(ids)
     return [record for record in records if record.id in wanted or record.key in wanted]
 
@@ -91,8 +89,10 @@ class RerenderSpider(ArticleSpider):
 
     async def start(self) -> AsyncIterator[Article]:
         root = archive_dir(self.crawler)
-        records = selected(list(self.store.records(self.source or None)), self.ids)
-        self.url_total = len(records)
+        records: Iterable[Record] = self.store.records(self.source or None)  # streamed: a store of any size
+        if self.ids:
+            records = selected(records, self.ids)
+        self.url_total = len(records) if isinstance(records, list) else self.store.count(self.source or None)
         for record in records:
             while self.in_flight >= IN_FLIGHT:
                 self._room.clear()

@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS aliases (
     key   TEXT NOT NULL REFERENCES articles(key)
 );
 CREATE INDEX IF NOT EXISTS articles_source ON articles(source);
+CREATE INDEX IF NOT EXISTS articles_source_id ON articles(source, id);  -- ``records`` pages along it
 CREATE TABLE IF NOT EXISTS listing_marks (
     source    TEXT PRIMARY KEY,
     newest    INTEGER NOT NULL,      -- publication time (unix s) of the newest item a completed run listed
@@ -228,12 +229,24 @@ class StateStore:
         """A re-render's new hash and path of the article's document; ``last_changed`` stays (no upstream edit)."""
         self.db.execute("UPDATE articles SET content_hash = ?, path = ? WHERE key = ?", (document_hash, path, key))
 
-    def records(self, source: str | None = None) -> Iterator[Record]:
-        """Every stored article (of ``source``), in key order."""
+    def records(self, source: str | None = None, batch: int = 1000) -> Iterator[Record]:
+        """Every stored article (of ``source``), by source and id, read ``batch`` rows at a time: a store
+        of any size is never all in memory, and no read stays open while the caller writes to it."""
         columns = ", ".join(Record.__dataclass_fields__)
+        only, args = ("AND source = ?", (source,)) if source else ("", ())
+        after: tuple[str, str] = ("", "")
+        while True:
+            rows = self.db.execute(f"SELECT {columns} FROM articles WHERE (source, id) > (?, ?) {only} "
+                                   "ORDER BY source, id LIMIT ?", (*after, *args, batch)).fetchall()
+            yield from (Record(*row) for row in rows)
+            if len(rows) < batch:
+                return
+            after = (rows[-1][1], rows[-1][2])  # its source and id
+
+    def count(self, source: str | None = None) -> int:
+        """How many articles are stored (of ``source``)."""
         where, args = ("WHERE source = ?", (source,)) if source else ("", ())
-        for row in self.db.execute(f"SELECT {columns} FROM articles {where} ORDER BY source, id", args).fetchall():
-            yield Record(*row)
+        return self.db.execute(f"SELECT COUNT(*) FROM articles {where}", args).fetchone()[0]
 
     def aliases_of(self, key: str) -> list[str]:
         return [row[0] for row in self.db.execute("SELECT alias FROM aliases WHERE key = ? ORDER BY alias", (key,))]

@@ -116,3 +116,16 @@ def test_command_line(output: Path) -> None:
     assert [e["id"] for e in json.loads(listed.stdout)] == ["3740710", "s_old"]
     refused = subprocess.run([*run, "forget"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert (refused.returncode, refused.stderr.strip()) == (1, "scrapy state: error: forget takes one ID; given: none")
+
+
+def test_records_are_read_in_batches_in_source_and_id_order(tmp_path: Path) -> None:
+    """Hand-made: source names where key order and (source, id) order differ ("a.b:…" < "a:…")."""
+    store = StateStore(tmp_path / "state.sqlite3")
+    for source in ("b", "a.b", "a"):
+        for n in range(5):
+            store.record(key=f"{source}:{n}", source=source, id=str(n), url="u", document_hash="h", path=f"{source}/{n}")
+    expected = [f"{source}:{n}" for source in ("a", "a.b", "b") for n in range(5)]
+    assert [record.key for record in store.records(batch=2)] == expected == [r.key for r in store.records()]
+    assert [record.key for record in store.records("a.b", batch=5)] == expected[5:10]
+    assert (store.count(), store.count("a")) == (15, 5)
+    store.close()

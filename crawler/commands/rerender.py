@@ -82,19 +82,21 @@ def check_selection(settings: BaseSettings, source: str, ids: list[str]) -> None
         if item.startswith("-"):
             raise Refused(f"option {item} is refused (no such option); accepted: --source NAME, --dry-run, ids")
     path = state_file(settings)
-    records = []
+    found: set[str] = set()
+    stored: set[str] = set()
     if path.exists():
         store = StateStore(path)
         try:
-            records = list(store.records())
+            for record in store.records():  # streamed: only the sources and the ids asked for are kept
+                stored.add(record.source)
+                found.update({record.id, record.key} & set(ids))
         finally:
             store.close()
     where = "" if path.exists() else f"; no state at {path}"
-    sources = sorted({record.source for record in records})
+    sources = sorted(stored)
     if source and source not in sources:
         raise Refused(f"option --source={source!r} is refused (no article of it is stored{where}); accepted: {', '.join(sources) or 'none stored'}")
-    known = {record.id for record in records} | {record.key for record in records}
-    missing = [item for item in ids if item not in known]
+    missing = [item for item in ids if item not in found]
     if missing:
         raise Refused(f"id {missing[0]!r} is refused (not stored{where}); accepted: stored ids or source:id keys (scrapy state list)")
 
