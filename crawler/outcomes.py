@@ -54,7 +54,7 @@ PERMANENT_REASONS = frozenset({
     # a page of any site that holds no article (crawler.sources.web)
     "no-article",
     # a raw source today's parsers cannot read as the stored article (crawler/rerender.py)
-    "unknown-parser", "identity-changed",
+    "unknown-parser", "identity-changed", "bad-raw-source",
     # a stream entry the writer of a distributed crawl cannot read (crawler.distributed.codec)
     "malformed-entry",
 })

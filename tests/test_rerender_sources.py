@@ -10,7 +10,10 @@ import json
 from pathlib import Path
 
 import pytest
+from scrapy.settings import Settings
 
+from crawler.sources import SourceError, infoq, listed
+from pipelines.archive import RawSource
 from tests.conftest import ROOT, CrawlResult, run_crawl, serve
 from tests.test_rerender import files, rerender
 from tests.test_web_crawl import PATHS
@@ -72,3 +75,21 @@ def test_rerender_rewrites_every_file_as_a_fresh_crawl_with_the_new_setting(rere
         assert after[path] != before[path], path
         assert after[path] == fresh[path], path
         assert b"\nlastmod: " not in after[path], path
+
+
+def test_an_infoq_chain_is_replayed_from_its_first_fetch_and_a_broken_one_is_refused() -> None:
+    """In process, on the infoq fixtures: the body answer's raw source holds the detail answer before
+    it (the body alone has no title or time); a detail answer kept as the last answer (its body still
+    to fetch) is ``bad-raw-source``."""
+    uuid = "xfQ6bClXS02hYhOOqfr4"
+    fixtures = ROOT / "tests" / "fixtures" / "infoq"
+    detail, body = (fixtures / "details" / f"{uuid}.json").read_bytes(), (fixtures / "bodies" / f"{uuid}.json").read_bytes()
+    first = listed.fetch_context(infoq.detail_request("http://127.0.0.1:1", uuid))
+    first["fetch"]["data"] |= {"id": uuid}
+    chained = listed.next_context(first, detail, "http://127.0.0.1:1/public/v1/article/getDetail")
+    raw = RawSource("infoq", f"http://127.0.0.1:1/infoq-content/{uuid}.json", body, "2026-12-03T10:00:00+00:00", context=chained)
+    article = infoq.article_from_raw(raw, Settings())
+    assert (article.key, article.raw) == (f"infoq:{uuid}", raw) and article.published == 1784602722
+    with pytest.raises(SourceError) as refused:
+        infoq.article_from_raw(RawSource("infoq", raw.url, detail, raw.fetched, context=first), Settings())
+    assert refused.value.reason == "bad-raw-source" and "asks for one more request" in refused.value.detail
