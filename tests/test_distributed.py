@@ -461,3 +461,13 @@ def test_enqueue_and_writer_refuse_a_bad_start_in_one_line(tmp_path: Path) -> No
         proc = subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert proc.returncode == 1 and error in proc.stderr and "Traceback" not in proc.stderr, (args, proc.stderr[-2000:])
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_the_worker_benchmark_runs_at_a_small_size() -> None:
+    """``benchmarks/redis_workers.py`` (a smoke test, no timing assertion): it fails itself when a
+    run does not write every article."""
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.redis_workers", "--articles", "30", "--workers", "1"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+    assert re.search(r"^single process +30 articles in .* articles/s$", proc.stdout, re.M), proc.stdout
+    assert re.search(r"^1 worker\(s\) \+ writer +30 articles in .* articles/s$", proc.stdout, re.M), proc.stdout
