@@ -12,7 +12,10 @@ unified diff.
 from __future__ import annotations
 
 import argparse
+import io
 import sys
+import tempfile
+from typing import TextIO
 
 from scrapy.commands import ScrapyCommand
 from scrapy.crawler import Crawler
@@ -64,8 +67,8 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.crawler_process is not None
         self.crawler = self.crawler_process.create_crawler(RerenderSpider)
-        changes: list[rerender.Change] = []
-        self.crawler.signals.connect(lambda change: changes.append(change), signal=rerender.would_change, weak=False)
+        changes = DiffSpool()
+        self.crawler.signals.connect(changes.add, signal=rerender.would_change, weak=False)
         self.crawler_process.crawl(self.crawler, **self.spargs)
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:
@@ -73,7 +76,8 @@ class Command(ScrapyCommand):
             return
         self.exitcode = int(self.crawler.stats.get_value(EXIT_CODE_STAT, 0))
         if opts.dry_run:
-            print(dry_run_summary(changes))
+            changes.print_summary(sys.stdout)
+        changes.close()
 
 
 def check_selection(settings: BaseSettings, source: str, ids: list[str]) -> None:
@@ -101,11 +105,34 @@ def check_selection(settings: BaseSettings, source: str, ids: list[str]) -> None
         raise Refused(f"id {missing[0]!r} is refused (not stored{where}); accepted: stored ids or source:id keys (scrapy state list)")
 
 
-def dry_run_summary(changes: list[rerender.Change]) -> str:
-    """Which files would be rewritten (with their line counts), then their unified diffs."""
-    if not changes:
-        return "Dry run: no file would change."
-    changes = sorted(changes, key=lambda change: change.path)
-    lines = [f"Dry run: {len(changes)} file(s) would be rewritten:"]
-    lines += [f"  {change.path} ({change.stat})" for change in changes]
-    return "\n".join(lines) + "\n\n" + "".join(change.diff for change in changes)
+class DiffSpool:
+    """A dry run's changes: paths and line counts in memory, diffs in a temporary file, since a
+    re-render of a whole store may change every file (and its diffs need not fit in memory)."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile()
+        self.changes: list[tuple[str, str, int, int]] = []  #: path, stat, offset, length of the diff
+
+    def add(self, change: rerender.Change) -> None:
+        data = change.diff.encode("utf-8", errors="surrogateescape")
+        offset = self.file.seek(0, io.SEEK_END)
+        self.file.write(data)
+        self.changes.append((change.path, change.stat, offset, len(data)))
+
+    def print_summary(self, out: TextIO) -> None:
+        """Which files would be rewritten (with their line counts), then their unified diffs."""
+        if not self.changes:
+            print("Dry run: no file would change.", file=out)
+            return
+        changes = sorted(self.changes)
+        print(f"Dry run: {len(changes)} file(s) would be rewritten:", file=out)
+        for path, stat, _, _ in changes:
+            print(f"  {path} ({stat})", file=out)
+        print(file=out)
+        for _, _, offset, length in changes:
+            self.file.seek(offset)
+            out.write(self.file.read(length).decode("utf-8", errors="surrogateescape"))
+        print(file=out)
+
+    def close(self) -> None:
+        self.file.close()
