@@ -8,8 +8,9 @@ once it is written again (``StateStore.record``), skipped, or has failed permane
 failure keeps it queued for the run after). The request is the listing's own, with what the
 listing gave it (e.g. pingwest's listing time) taken from the article's raw source when kept.
 
-A distributed run's workers read no queue (they see no listing mark either: ``pages``/``since``
-bound them); a single-process scheduled run takes it.
+A distributed run's workers read no queue (the queue lives in the writer's SQLite state, and the
+listing data in its archive), though they do bound their listing by the mark: a single-process
+scheduled run takes the queue, or the forgotten URLs are pushed with ``scrapy enqueue backfill``.
 """
 
 from __future__ import annotations
