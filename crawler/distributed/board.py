@@ -21,6 +21,7 @@ Keys, under ``REDIS_KEY_PREFIX`` (``P``):
 ``P:marks``              source → its listing mark, as the writer's state holds it (bounds workers' listings)
 ``P:listed``             zset source → the newest publication time any worker listed this run
 ``P:requested``          article URL → ``[source, publication time]`` of each article requested off a listing
+``P:pages``              listing pages workers read this run (the report's "listing page(s) read")
 ``P:report``             the crawl's outcomes as the writer recorded them, in order (``crawler.distributed.ledger``)
 ``P:report:seen``        identities of those outcomes: one recorded again (after a writer's restart) is kept once
 ``P:stream``             articles and outcomes for the writer (consumer group ``writer``)
@@ -165,7 +166,7 @@ class Board:
         """The writer's end: the crawl's keys go, so the next run starts afresh."""
         spiders = [s.decode() for s in self.server.smembers(self.key("spiders"))]
         keys = [self.key(name) for name in ("run", "began", "started", "spiders", "workers", "busy", "state", "stream", "marks",
-                                            "listed", "requested", "report", "report:seen")]
+                                            "listed", "requested", "pages", "report", "report:seen")]
         for spider in spiders:
             keys += [self.key(spider, name) for name in ("requests", "dupefilter", "inflight", "urls", "claim", "listed")]
         self.server.delete(*keys)
@@ -290,6 +291,7 @@ class Board:
         """What one listing page held: its newest publication time, and the articles requested off it."""
         pipe = self.server.pipeline()
         pipe.zadd(self.key("listed"), {source: newest}, gt=True)
+        pipe.incr(self.key("pages"))
         if requested:
             pipe.hset(self.key("requested"), mapping={url: json.dumps([source, shown]) for url, shown in requested.items()})
         pipe.execute()
@@ -297,6 +299,10 @@ class Board:
     def listed(self) -> dict[str, int]:
         """Source → the newest publication time listed this run."""
         return {source.decode(): int(newest) for source, newest in self.server.zrange(self.key("listed"), 0, -1, withscores=True)}
+
+    def pages_read(self) -> int:
+        """Listing pages the crawl's workers read (a page read again after a worker's kill counts twice)."""
+        return int(self.server.get(self.key("pages")) or 0)
 
     def requested(self, urls: list[str]) -> list[tuple[str, int] | None]:
         """(source, publication time) of each of ``urls`` requested off a listing, else None."""

@@ -107,4 +107,5 @@ class WriterReport(RunReportExtension):
             getattr(super(), kind)(**fields)
             name = stat_of(kind, fields)
             counts[name] = counts.get(name, 0) + 1
+        counts["listing/pages"] = self.board.pages_read()  # read by the workers, not here
         stats.set_stats(counts)
