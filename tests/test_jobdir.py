@@ -25,6 +25,9 @@ from tests.conftest import (
 #: Seconds the replay server holds back each slow answer: long enough for the stop to come
 #: while the next request still waits in the queue.
 SLOW = 2
+#: The same for WeChat pages: a 3 MB page takes seconds from its answer to its file on a loaded
+#: machine, and a graceful stop finishes the request in flight, so the hold must outlast that.
+SLOW_PAGE = 6
 WSCN_WRITTEN = {"content/posts/wallstreetcn/3740710.md", "content/posts/wallstreetcn/3782700.md"}
 WECHAT_NORMAL = {
     "https://mp.weixin.qq.com/s/KDWh_qGpFN5Vu1TR9t30Mw": "content/posts/wechat/s_KDWh_qGpFN5Vu1TR9t30Mw.md",
@@ -36,11 +39,11 @@ LISTING = "/apiv1/content/articles"
 SERIAL = {"CONCURRENT_REQUESTS": "1", "CONCURRENT_REQUESTS_PER_DOMAIN": "1"}
 
 
-def slow(routes: dict[str, Any], *fast: str) -> dict[str, Any]:
-    """``routes`` with every answer held back ``SLOW`` seconds but those of the ``fast`` paths."""
+def slow(routes: dict[str, Any], *fast: str, delay: float = SLOW) -> dict[str, Any]:
+    """``routes`` with every answer held back ``delay`` seconds but those of the ``fast`` paths."""
     for route in routes["routes"]:
         if route["path"] not in fast:
-            route["delay"] = SLOW
+            route["delay"] = delay
     return routes
 
 
@@ -100,7 +103,7 @@ def test_wallstreetcn_resumes(tmp_path: Path) -> None:
 def test_wechat_resumes(tmp_path: Path) -> None:
     settings = {**SERIAL, "JOBDIR": str(tmp_path / "job")}
     urls = ",".join(WECHAT_NORMAL)
-    with serve(slow(wechat_slow_routes(), "/s/KDWh_qGpFN5Vu1TR9t30Mw"), tmp_path, "server") as server:
+    with serve(slow(wechat_slow_routes(), "/s/KDWh_qGpFN5Vu1TR9t30Mw", delay=SLOW_PAGE), tmp_path, "server") as server:
         settings["WECHAT_BASE"] = server.url
         first = interrupted("wechat", tmp_path / "out", f"urls={urls}", settings=settings)
         first_files = set(first.files())
@@ -117,7 +120,7 @@ def test_backfill_resumes(tmp_path: Path) -> None:
     routes = wscn_routes()
     routes["routes"] += wechat_slow_routes()["routes"]
     settings = {**SERIAL, "JOBDIR": str(tmp_path / "job")}
-    with serve(slow(routes, f"{LISTING}/3782700"), tmp_path, "server") as server:
+    with serve(slow(routes, f"{LISTING}/3782700", delay=SLOW_PAGE), tmp_path, "server") as server:
         settings |= {"WALLSTREETCN_API_BASE": server.url, "WECHAT_BASE": server.url}
         first = interrupted("backfill", tmp_path / "out", f"urls_file={listing}", settings=settings)
         first_files = set(first.files())
