@@ -253,3 +253,32 @@ class ArticleSpider(scrapy.Spider):
         finally:
             if path != inputs.STDIN:
                 stream.close()
+
+
+class GivenUrls(ArticleSpider):
+    """A spider reading the articles it is given: ``-a urls=`` items, then ``-a urls_file=`` lines
+    (``wechat``, ``web``; ``backfill`` takes a list only)."""
+
+    def __init__(self, urls: str = "", urls_file: str = "", refresh: bool = False, **kwargs: Any):
+        super().__init__(**kwargs)
+        if not urls.strip(" ,") and not urls_file:
+            raise ValueError("give the articles with -a urls=URL[,URL…] or -a urls_file=FILE")
+        self.urls = urls
+        self.urls_file = urls_file
+        self.refresh = refresh
+
+    async def count_given(self) -> None:
+        """Set the progress lines' total: the items plus the list's entries (unknown for stdin)."""
+        listed = await asyncio.to_thread(self.count_listed, self.urls_file) if self.urls_file else 0
+        self.url_total = None if listed is None else sum(1 for _ in inputs.split_urls(self.urls)) + listed
+
+    async def given_urls(self) -> AsyncIterator[str]:
+        """The ``-a urls=`` items, then the ``-a urls_file=`` lines, as URLs (paths made ``file://``)."""
+        for entry in inputs.split_urls(self.urls):
+            if isinstance(entry, inputs.ListFailure):
+                self.fail(entry.where, entry.reason, entry.detail)
+            else:
+                yield inputs.as_url(entry)
+        if self.urls_file:
+            async for entry in self.listed_urls(self.urls_file):
+                yield inputs.as_url(entry)

@@ -10,19 +10,16 @@ unless ``-a refresh=1``. ``WebPages`` holds the page handling so the backfill sp
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 from scrapy import Request
 from scrapy.http import Response
 
 from crawler import rawsource
 from crawler.arguments import REFRESH, URLS_FILE_ACCEPTED, Argument, comma_list, text
-from crawler.inputs import ListFailure, as_url, split_urls
 from crawler.sources import SourceError
 from crawler.sources import web as source
-from crawler.spiders.base import ArticleSpider
+from crawler.spiders.base import ArticleSpider, GivenUrls
 from pipelines.article import Article
 
 
@@ -47,7 +44,7 @@ class WebPages(ArticleSpider):
         yield from self.unless_stored(response, [article])
 
 
-class WebSpider(WebPages):
+class WebSpider(GivenUrls, WebPages):
     name = "web"
     retry_hint = "retry later with -a urls="
     arguments = (
@@ -58,28 +55,8 @@ class WebSpider(WebPages):
     )
     required_arguments = (("urls", "urls_file"),)
 
-    def __init__(self, urls: str = "", urls_file: str = "", refresh: bool = False, **kwargs: Any):
-        super().__init__(**kwargs)
-        if not urls.strip(" ,") and not urls_file:
-            raise ValueError("give the articles with -a urls=URL[,URL…] or -a urls_file=FILE")
-        self.urls = urls
-        self.urls_file = urls_file
-        self.refresh = refresh
-
-    async def given_urls(self) -> AsyncIterator[str]:
-        """The ``-a urls=`` items, then the ``-a urls_file=`` lines, as URLs (paths made ``file://``)."""
-        for entry in split_urls(self.urls):
-            if isinstance(entry, ListFailure):
-                self.fail(entry.where, entry.reason, entry.detail)
-            else:
-                yield as_url(entry)
-        if self.urls_file:
-            async for entry in self.listed_urls(self.urls_file):
-                yield as_url(entry)
-
     async def start(self) -> AsyncIterator[Request]:
-        listed = await asyncio.to_thread(self.count_listed, self.urls_file) if self.urls_file else 0
-        self.url_total = None if listed is None else sum(1 for _ in split_urls(self.urls)) + listed
+        await self.count_given()
         seen: set[str] = set()
         async for url in self.given_urls():
             identity = source.web_identity(url)

@@ -21,12 +21,11 @@ from twisted.python.failure import Failure
 
 from crawler import distributed, rawsource
 from crawler.arguments import DEMO, REFRESH, URLS_FILE_ACCEPTED, Argument, comma_list, text
-from crawler.inputs import ListFailure, as_url, split_urls
 from crawler.outbound import DISALLOWED_URL, check_url, list_setting
 from crawler.sources import SourceError
 from crawler.sources import wechat as source
 from crawler.sources.wechat_url import article_identity, is_wechat_url
-from crawler.spiders.base import ArticleSpider
+from crawler.spiders.base import ArticleSpider, GivenUrls
 from pipelines.article import Article
 
 #: Shares followed before giving up (a share of a share is not followed).
@@ -161,7 +160,7 @@ class WechatPages(ArticleSpider):
         self.request_failed(failure)
 
 
-class WechatSpider(WechatPages):
+class WechatSpider(GivenUrls, WechatPages):
     name = source.SOURCE
     retry_hint = "retry later with -a urls="
     arguments = (
@@ -173,27 +172,7 @@ class WechatSpider(WechatPages):
     )
     required_arguments = (("urls", "urls_file"),)
 
-    def __init__(self, urls: str = "", urls_file: str = "", refresh: bool = False, **kwargs: Any):
-        super().__init__(**kwargs)
-        if not urls.strip(" ,") and not urls_file:
-            raise ValueError("give the articles with -a urls=URL[,URL…] or -a urls_file=FILE")
-        self.urls = urls
-        self.urls_file = urls_file
-        self.refresh = refresh
-
-    async def given_urls(self) -> AsyncIterator[str]:
-        """The ``-a urls=`` items, then the ``-a urls_file=`` lines, as URLs (paths made ``file://``)."""
-        for entry in split_urls(self.urls):
-            if isinstance(entry, ListFailure):
-                self.fail(entry.where, entry.reason, entry.detail)
-            else:
-                yield as_url(entry)
-        if self.urls_file:
-            async for entry in self.listed_urls(self.urls_file):
-                yield as_url(entry)
-
     async def start(self) -> AsyncIterator[Request]:
-        listed = await asyncio.to_thread(self.count_listed, self.urls_file) if self.urls_file else 0
-        self.url_total = None if listed is None else sum(1 for _ in split_urls(self.urls)) + listed
+        await self.count_given()
         async for request in self.page_requests(self.given_urls()):
             yield request
