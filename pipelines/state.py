@@ -115,6 +115,15 @@ class StateStore:
         # disk, and a record lost to a power cut is found again from the file (``change_status``).
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        #: the articles' highest row number when this store was opened: rows above it are newer
+        self.opened_at_row: int = self.db.execute("SELECT COALESCE(MAX(rowid), 0) FROM articles").fetchone()[0]
+
+    def recorded_since_opened(self, record: Record, started: str) -> bool:
+        """Whether ``record`` was first recorded after this store was opened (by this run). Row numbers,
+        not times: ``first_written`` counts whole seconds, and a run may start in the second the one
+        before it wrote its last article (an update keeps its row, ``ON CONFLICT DO UPDATE``)."""
+        row = self.db.execute("SELECT rowid FROM articles WHERE key = ?", (record.key,)).fetchone()
+        return row is not None and row[0] > self.opened_at_row
 
     def close(self) -> None:
         self.db.close()

@@ -292,6 +292,11 @@ class StateView:
                 return Record(**found)
         return None
 
+    def recorded_since_opened(self, record: Record, started: str) -> bool:
+        """Whether the writer recorded ``record`` during this crawl (it published its state when the
+        crawl opened, and ``first_written`` of a record since is not before the worker started)."""
+        return record.first_written >= started
+
     def known_ids(self, source: str, ids: Iterable[str]) -> set[str]:
         wanted = list(ids)
         found = self.board.stored([f"{source}:{article_id}" for article_id in wanted])

@@ -158,7 +158,7 @@ class ArticleSpider(scrapy.Spider):
         if self.refresh:
             return False
         owner = self.store.owner(keys)
-        if owner is None or owner.first_written >= self.started:
+        if owner is None or self.store.recorded_since_opened(owner, self.started):
             return False
         self.skip(url, "stored", f"already written as {owner.key} ({owner.path})")
         return True
