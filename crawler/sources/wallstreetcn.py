@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from bs4 import BeautifulSoup, Tag
+from lxml import etree
 
 from crawler.sources import SourceError, SourceSkip
 from crawler.sources.wechat_url import article_identity
-from pipelines import tree
+from pipelines import souplike, tree
 from pipelines.archive import RawSource
 from pipelines.article import Article, Attribution
 from pipelines.limits import TooDeep, check_depth
@@ -172,23 +173,31 @@ def skip_reason(item: dict[str, Any]) -> str | None:
     return None
 
 
-def _text(tag: Tag) -> str:
-    return re.sub(r"\s+", " ", tag.get_text()).strip()
+#: The body as a BeautifulSoup (markup souplike does not read as BeautifulSoup does) or as an lxml tree.
+Body = BeautifulSoup | etree._Element
 
 
-def strip_site_disclaimer(soup: BeautifulSoup) -> None:
+def _blocks(body: Body, names: tuple[str, ...]) -> list[Any]:
+    return tree.tags(body, names) if isinstance(body, Tag) else list(body.iter(*names))
+
+
+def _text(tag: Any) -> str:
+    return re.sub(r"\s+", " ", tag.get_text() if isinstance(tag, Tag) else souplike.get_text(tag)).strip()
+
+
+def strip_site_disclaimer(body: Body) -> None:
     """Remove the site's own disclaimer blocks wherever they are; the pipeline attaches its own."""
-    for tag in tree.tags(soup, ("div", "p", "section")):
-        if tag.parent is None:
-            continue
+    for tag in _blocks(body, ("div", "p", "section")):
+        if tag.parent is None if isinstance(tag, Tag) else not souplike.attached(tag, body):
+            continue  # inside a block removed before
         text = _text(tag)
         if text == _DISCLAIMER_TITLE or _DISCLAIMER_TEXT.match(text):
-            tag.decompose()
+            tag.decompose() if isinstance(tag, Tag) else souplike.remove(tag)
 
 
-def has_own_attribution(soup: BeautifulSoup, last_blocks: int = 3) -> bool:
+def has_own_attribution(body: Body, last_blocks: int = 3) -> bool:
     """Whether one of the body's last text blocks already credits the origin."""
-    blocks = [text for tag in tree.tags(soup, ("p", "div")) if (text := _text(tag))]
+    blocks = [text for tag in _blocks(body, ("p", "div")) if (text := _text(tag))]
     return any(_ATTRIBUTION.search(text) for text in blocks[-last_blocks:])
 
 
@@ -221,15 +230,21 @@ def article_from_detail(data: Any, requested_id: str | None = None) -> Article:
         check_depth(content)  # before parsing: deep nesting costs minutes in every later stage
     except TooDeep as exc:
         raise SourceError(exc.reason, f"article {article_id}: {exc}") from None
-    soup = BeautifulSoup(content, "lxml")
-    strip_site_disclaimer(soup)
+    # lxml's tree (a fraction of a BeautifulSoup parse's cost), written back as BeautifulSoup writes it
+    parsed: Body | None = souplike.parse(content)
+    if parsed is None:  # no body, or markup souplike does not read as BeautifulSoup does
+        parsed = BeautifulSoup(content, "lxml")
+    strip_site_disclaimer(parsed)
     source_name = str(data.get("source_name") or "").strip()
     source_uri = str(data.get("source_uri") or "").strip()
     attribution = None
-    if source_name and not has_own_attribution(soup):
+    if source_name and not has_own_attribution(parsed):
         attribution = Attribution(name=source_name, url=source_uri, title=title)
     image = data.get("image") if isinstance(data.get("image"), dict) else {}
-    body = soup.body.decode_contents() if soup.body else ""
+    if isinstance(parsed, BeautifulSoup):
+        body = parsed.body.decode_contents() if parsed.body else ""
+    else:
+        body = souplike.inner_html(parsed)
     return Article(
         source=SOURCE,
         id=article_id,
