@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 from weakref import WeakKeyDictionary
@@ -15,7 +14,7 @@ from crawler.outcomes import record_failure, record_skip, record_written
 from pipelines import archive, rerender
 from pipelines.article import Article
 from pipelines.bundles import remove_bundle, remove_files, stale_files
-from pipelines.paths import UnsafePath, article_path, bundle_path
+from pipelines.paths import ArticlePaths, UnsafePath
 from pipelines.render import RenderConfig, RenderError, add_lastmod
 from pipelines.state import Record, StateStore, change_status, content_hash, lastmod, utc_now
 from pipelines.workers import RenderPool
@@ -45,15 +44,22 @@ def render_pool(crawler: Crawler) -> RenderPool:
     return _POOLS[crawler]
 
 
-def output_path(crawler: Crawler, article: Article) -> Path:
+def output_path(crawler: Crawler, article: Article, paths: ArticlePaths | None = None) -> Path:
     """Absolute path of an article's file: output root / ``ARTICLE_PATH``, through the path
     boundary (``pipelines/paths.py``): inside the root, or inside the site's ``content/``
     folder when ``SITE_REPO`` is set. With ``IMAGES_MODE=localize`` the ``index.md`` of the article's
-    page bundle (``<id>/index.md`` instead of ``<id>.md``). Raises UnsafePath."""
+    page bundle (``<id>/index.md`` instead of ``<id>.md``). ``paths``: the run's ``article_paths``,
+    kept by a caller asking for every article. Raises UnsafePath."""
+    paths = paths or article_paths(crawler)
+    place = paths.bundle if crawler.settings.get("IMAGES_MODE") == "localize" else paths.article
+    return place(source=article.source, id=article.id)
+
+
+def article_paths(crawler: Crawler) -> ArticlePaths:
+    """The run's path boundary (``pipelines.paths.ArticlePaths``). Raises UnsafePath for a bad ``ARTICLE_PATH``."""
     root = output_root(crawler)
     inside = root / "content" if crawler.settings.get("SITE_REPO") else root
-    place = bundle_path if crawler.settings.get("IMAGES_MODE") == "localize" else article_path
-    return place(root, crawler.settings.get("ARTICLE_PATH"), source=article.source, id=article.id, inside=inside)
+    return ArticlePaths(root, crawler.settings.get("ARTICLE_PATH"), inside)
 
 
 def output_root(crawler: Crawler) -> Path:
@@ -167,8 +173,8 @@ class ArchivePipeline:
 
     async def process_item(self, item: Article) -> Article:
         if item.raw is not None:
-            try:
-                await asyncio.to_thread(archive.store, self.root, item.key, item.raw)
+            try:  # inline: a few kB and an fsync cost less here than handing them to a thread (GIL hand-overs)
+                archive.store(self.root, item.key, item.raw)
             except OSError as exc:
                 record_failure(self.crawler, item.url, "archive-failed", f"raw source not kept in {self.root}: {exc}")
                 raise DropItem(f"{item.url}: {exc}") from None
@@ -195,6 +201,7 @@ class WritePipeline:
         self.folders: set[str] = set()
         #: "write" or "dry-run" in a re-render (``scrapy rerender``), else ""
         self.rerender: str = getattr(crawler.spider, "rerender", "")
+        self.paths: ArticlePaths | None = None  #: made on the first item (a bad ARTICLE_PATH fails each item)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WritePipeline:
@@ -202,7 +209,8 @@ class WritePipeline:
 
     async def process_item(self, item: Article) -> Article:
         try:
-            path = output_path(self.crawler, item)
+            self.paths = self.paths or article_paths(self.crawler)
+            path = output_path(self.crawler, item, self.paths)
         except UnsafePath as exc:
             record_failure(self.crawler, item.url, exc.reason, str(exc))
             raise DropItem(f"{item.url}: {exc}") from None
@@ -218,7 +226,7 @@ class WritePipeline:
             if item.lastmod is not None:
                 item.document = add_lastmod(item.document, item.lastmod, self.config.timezone)
             bundled = self.unpublish(item, path)
-            await asyncio.to_thread(write_atomic, path, item.document)
+            write_atomic(path, item.document)  # inline, as the archive's store (ArchivePipeline)
             if path.name == "index.md":  # images the article no longer shows (a refresh after an upstream edit)
                 stale = stale_files(path.parent, {p.name for p in bundled})
                 remove_files(stale)
@@ -274,7 +282,7 @@ class WritePipeline:
         else:
             status = rerender.REWRITTEN
             self.unpublish(item, path)
-            await asyncio.to_thread(write_atomic, path, item.document)
+            write_atomic(path, item.document)
             self.crawler.stats.inc_value("article/written")
             self.written += 1
             self.folders.add(str(path.parent))

@@ -9,8 +9,11 @@ anything is written. Anything else is ``UnsafePath`` (failure ``unsafe-path``).
 
 from __future__ import annotations
 
+import os
+import stat
 import string
 import unicodedata
+from functools import lru_cache
 from pathlib import Path
 
 #: Failure reason of an article whose file path is refused.
@@ -53,6 +56,7 @@ def check_part(name: str, value: object) -> str:
     return value
 
 
+@lru_cache(maxsize=16)
 def check_template(template: str) -> None:
     """An ``ARTICLE_PATH`` names only ``{source}`` and ``{id}``, bare (no attribute, index,
     conversion or format spec): anything else could read or pad values into the path."""
@@ -71,27 +75,69 @@ def article_path(root: Path, template: str, *, source: str, id: str, inside: Pat
     """The absolute, resolved path of an article's file: ``root`` / ``template`` with the
     checked ``source`` and ``id``, strictly inside ``inside`` (default ``root``), no part of
     it hidden, not named as Hugo's ``index``/``_index`` pages. Raises UnsafePath otherwise."""
-    check_template(template)
-    relative = Path(template.format(source=check_part("source", source), id=check_part("id", id)))
-    hidden = [part for part in relative.parts if part.startswith(".")]
-    if relative.is_absolute() or hidden or not relative.parts:
-        raise UnsafePath(f"{relative} is absolute, empty or has a hidden or parent part ({', '.join(hidden)})")
-    if relative.stem.lower() in HUGO_PAGE_NAMES:
-        raise UnsafePath(f"{relative.name} is a Hugo section or bundle page: it would hide the folder's other articles")
-    boundary = (inside if inside is not None else root).resolve()
-    path = (root.resolve() / relative).resolve()
-    if path == boundary or not path.is_relative_to(boundary):
-        raise UnsafePath(f"{path} is not inside {boundary}")
-    return path
+    return ArticlePaths(root, template, inside).article(source=source, id=id)
 
 
 def bundle_path(root: Path, template: str, *, source: str, id: str, inside: Path | None = None) -> Path:
     """The ``index.md`` of an article's Hugo page bundle: ``ARTICLE_PATH``'s file without its suffix
     as a folder (``content/posts/<source>/<id>/index.md``), checked as ``article_path`` checks the
     file, and the folder itself resolving (symlinks followed) inside the boundary too."""
-    page = article_path(root, template, source=source, id=id, inside=inside)
-    folder = page.with_suffix("").resolve()
-    boundary = (inside if inside is not None else root).resolve()
-    if folder == boundary or not folder.is_relative_to(boundary) or folder.parent != page.parent:
-        raise UnsafePath(f"bundle folder {folder} is not beside {page} inside {boundary}")
-    return folder / "index.md"
+    return ArticlePaths(root, template, inside).bundle(source=source, id=id)
+
+
+class ArticlePaths:
+    """``article_path`` and ``bundle_path`` for one run's root, template and boundary, with what does
+    not change per article done once: the template checked, the root and the boundary resolved, and
+    each folder resolved once (a crawl writes thousands of files into one folder; resolving the whole
+    path looked at every part of it, an ``lstat`` each, per article). Per article only the parts it
+    names are looked at: its file (and its bundle's folder), resolved in full when it is a symlink."""
+
+    #: folders whose resolution is kept; beyond it the cache starts again (one folder per bundle)
+    FOLDERS_KEPT = 256
+
+    def __init__(self, root: Path, template: str, inside: Path | None = None):
+        check_template(template)
+        self.template = template
+        self.root = root.resolve()
+        self.boundary = (inside if inside is not None else root).resolve()
+        self._folders: dict[str, Path] = {}
+
+    def article(self, *, source: str, id: str) -> Path:
+        """``article_path`` of ``source`` and ``id``."""
+        relative = Path(self.template.format(source=check_part("source", source), id=check_part("id", id)))
+        hidden = [part for part in relative.parts if part.startswith(".")]
+        if relative.is_absolute() or hidden or not relative.parts:
+            raise UnsafePath(f"{relative} is absolute, empty or has a hidden or parent part ({', '.join(hidden)})")
+        if relative.stem.lower() in HUGO_PAGE_NAMES:
+            raise UnsafePath(f"{relative.name} is a Hugo section or bundle page: it would hide the folder's other articles")
+        path = self._resolve(self.root / relative)
+        if path == self.boundary or not path.is_relative_to(self.boundary):
+            raise UnsafePath(f"{path} is not inside {self.boundary}")
+        return path
+
+    def bundle(self, *, source: str, id: str) -> Path:
+        """``bundle_path`` of ``source`` and ``id``."""
+        page = self.article(source=source, id=id)
+        folder = self._resolve(page.with_suffix(""))
+        if folder == self.boundary or not folder.is_relative_to(self.boundary) or folder.parent != page.parent:
+            raise UnsafePath(f"bundle folder {folder} is not beside {page} inside {self.boundary}")
+        return folder / "index.md"
+
+    def _resolve(self, path: Path) -> Path:
+        """``path.resolve()``: its folder's resolution from the cache, its last part looked at (a symlink,
+        or anything unexpected, resolves the whole path as before). The last part is never ``..``/``.``:
+        the parts are checked (no leading dot)."""
+        key = str(path.parent)
+        folder = self._folders.get(key)
+        if folder is None:
+            folder = path.parent.resolve()
+            if len(self._folders) >= self.FOLDERS_KEPT:
+                self._folders.clear()
+            self._folders[key] = folder
+        try:
+            linked = stat.S_ISLNK(os.lstat(folder / path.name).st_mode)
+        except FileNotFoundError:
+            linked = False
+        except OSError:
+            linked = True
+        return path.resolve() if linked or path.name in ("", ".", "..") else folder / path.name

@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
+import tempfile
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from pipelines.state import utc_now
-from pipelines.write import write_atomic
+from pipelines.write import write_atomic, write_chunks_atomic
 
 #: everything expected was written, found unchanged, or deliberately skipped
 EXIT_OK = 0
@@ -55,6 +57,36 @@ MASK = "***"
 USERINFO = re.compile(r"\b([a-z][a-z0-9+.-]*://)[^/?#@\s]+@", re.I)
 
 
+class Entries:
+    """One of the report's per-article lists (entries of text by name), kept as JSON lines in a
+    temporary file once past ``IN_MEMORY`` bytes: a report lists every article of its run, and a long
+    run must not hold them all in memory. Read back in the order they came, one at a time."""
+
+    IN_MEMORY = 1 << 20
+
+    def __init__(self, entries: Iterable[dict[str, str]] = ()):
+        self._file = tempfile.SpooledTemporaryFile(self.IN_MEMORY, mode="w+b")
+        self._count = 0
+        for entry in entries:
+            self.append(entry)
+
+    def append(self, entry: dict[str, str]) -> None:
+        self._file.seek(0, 2)
+        self._file.write(json.dumps(entry).encode("ascii") + b"\n")  # ASCII escapes: any text comes back as it was
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[dict[str, str]]:
+        at = 0
+        for _ in range(self._count):  # by position: an append between two entries read does not move the reading
+            self._file.seek(at)
+            line = self._file.readline()
+            at = self._file.tell()
+            yield json.loads(line)
+
+
 @dataclass
 class RunReport:
     spider: str
@@ -68,9 +100,9 @@ class RunReport:
     settings: dict[str, Any] = field(default_factory=dict)
     pages_read: int = 0  #: listing pages read
     #: status ("new", "updated", "unchanged"; a re-render's "rerendered") → [{url, path, title}]
-    written: dict[str, list[dict[str, str]]] = field(default_factory=lambda: {s: [] for s in WRITTEN_STATUSES})
-    skipped: list[dict[str, str]] = field(default_factory=list)  #: [{url, reason, detail}]
-    failed: list[dict[str, str]] = field(default_factory=list)  #: [{url, reason, detail, kind}]
+    written: dict[str, Entries | list[dict[str, str]]] = field(default_factory=lambda: {s: Entries() for s in WRITTEN_STATUSES})
+    skipped: Entries | list[dict[str, str]] = field(default_factory=Entries)  #: [{url, reason, detail}]
+    failed: Entries | list[dict[str, str]] = field(default_factory=Entries)  #: [{url, reason, detail, kind}]
     listing_failed: list[dict[str, str]] = field(default_factory=list)
     #: images of written articles left remote (``IMAGES_MODE=localize``): [{url, article, reason, detail}]
     images_failed: list[dict[str, str]] = field(default_factory=list)
@@ -80,7 +112,7 @@ class RunReport:
     stats: dict[str, Any] = field(default_factory=dict)
 
     def add_written(self, status: str, url: str, path: str, title: str) -> None:
-        self.written.setdefault(status, []).append({"url": url, "path": path, "title": title})  # + "rerendered"
+        self.written.setdefault(status, Entries()).append({"url": url, "path": path, "title": title})  # + "rerendered"
 
     def add_failed(self, url: str, reason: str, detail: str, kind: str) -> None:
         self.failed.append({"url": url, "reason": reason, "detail": detail, "kind": kind})
@@ -171,11 +203,47 @@ class RunReport:
             write_atomic(retry, header + "".join(f"{url}\n" for url in urls))
         report = folder / f"{stem}.json"
         data = self.as_dict() | {"retry_file": str(retry) if retry else None}
-        write_atomic(report, json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+        write_chunks_atomic(report, json_chunks(data))
         latest = {"report": report.name, "retry_file": retry.name if retry else None, "spider": self.spider,
                   "finished": self.finished, "exit_code": self.exit_code()}
         write_atomic(folder / LATEST, json.dumps(latest, ensure_ascii=False, indent=2) + "\n")
         return report, retry
+
+
+def json_chunks(data: dict[str, Any]) -> Iterator[str]:
+    """``json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\\n"``, piece by piece: a top-level
+    ``Entries`` value is written an entry at a time, never all in memory."""
+    markers: dict[str, Entries] = {}
+    plain = {}
+    for name, value in data.items():
+        if isinstance(value, Entries):
+            marker = f"\x00{secrets.token_hex(16)}\x00"
+            markers[json.dumps(marker)] = value
+            value = marker
+        plain[name] = value
+    text = json.dumps(plain, ensure_ascii=False, indent=2, default=str) + "\n"
+    if not markers:
+        yield text
+        return
+    pattern = re.compile("|".join(re.escape(m) for m in markers))
+    at = 0
+    for match in pattern.finditer(text):
+        yield text[at : match.start()]
+        yield from _entries_json(markers[match.group()])
+        at = match.end()
+    yield text[at:]
+
+
+def _entries_json(entries: Entries) -> Iterator[str]:
+    """A top-level value's list as ``json.dumps(indent=2)`` lays it out at depth 1."""
+    if not entries:
+        yield "[]"
+        return
+    yield "["
+    for n, entry in enumerate(entries):
+        lines = json.dumps(entry, ensure_ascii=False, indent=2, default=str).split("\n")
+        yield ("," if n else "") + "\n" + "\n".join(f"    {line}" for line in lines)
+    yield "\n  ]"
 
 
 def prune_reports(folder: Path, spider: str, keep: int, max_age_days: float, now: datetime | None = None) -> list[Path]:

@@ -7,9 +7,13 @@ milliseconds and shares nothing with the crawl's threads) run those functions an
 the result back; writing stays in the crawl process, atomic as ever.
 
 The pool has no thread of its own in the crawl's process: each worker is one pipe, watched
-by the crawl's event loop, and is handed one call at a time. (``ProcessPoolExecutor``'s
-feeder and manager threads fought the reactor's thread for the GIL: every hand-over
-stalled the crawl for up to a switch interval.)
+by the crawl's event loop, and holds up to ``CALLS_PER_WORKER`` calls: the next call waits in
+its pipe while it works, so a worker does not idle while the crawl's thread is busy elsewhere
+before it hands over more. The crawl's end of a pipe never blocks: a call (a WeChat page is
+megabytes) is written as far as the pipe takes it and the rest when the loop says it is
+writable; answers are read as they come. (``ProcessPoolExecutor``'s feeder and manager threads
+fought the reactor's thread for the GIL: every hand-over stalled the crawl for up to a switch
+interval; a blocking write to a busy worker's full pipe stalled it as long.)
 
 The output does not depend on where an article is rendered: ``render`` is a function of
 the article and the config only. The one piece of process state it reads, the secret that
@@ -25,8 +29,10 @@ import asyncio
 import copy
 import logging
 import multiprocessing
+import os
 import pickle
 import signal
+import struct
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -41,6 +47,10 @@ from pipelines.render import RenderConfig, RenderError, render
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+#: calls a worker holds at once: the one it works on and the next, waiting in its pipe
+CALLS_PER_WORKER = 2
+#: a call: (function, args, future, tries)
+Call = tuple[Callable[..., Any], tuple[Any, ...], "asyncio.Future[Any]", int]
 
 
 class WorkerDied(RenderError):
@@ -94,8 +104,27 @@ class _Worker:
         with _main_not_inherited():
             self.process.start()
         theirs.close()
-        #: the call being worked on: (function, args, future, tries)
-        self.call: tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any], int] | None = None
+        self.fd = self.conn.fileno()
+        os.set_blocking(self.fd, False)
+        #: calls sent (or being sent) and not answered, oldest first: the first is the one worked on
+        self.calls: deque[Call] = deque()
+        self.unsent: deque[memoryview] = deque()  #: bytes of calls the pipe did not take yet
+        self.received = bytearray()  #: bytes of answers not complete yet
+
+    def frames(self) -> Iterator[bytes]:
+        """The complete answers received so far, in ``multiprocessing.Connection``'s framing."""
+        data, at = self.received, 0
+        while len(data) - at >= 4:
+            size, start = struct.unpack_from("!i", data, at)[0], at + 4
+            if size == -1:  # over 2 GiB: an 8-byte size follows
+                if len(data) - start < 8:
+                    break
+                size, start = struct.unpack_from("!Q", data, start)[0], start + 8
+            if len(data) - start < size:
+                break
+            yield bytes(data[start : start + size])
+            at = start + size
+        del data[:at]
 
     def stop(self) -> None:
         self.conn.close()  # the worker ends at the end of its pipe
@@ -103,6 +132,12 @@ class _Worker:
         if self.process.is_alive():
             self.process.kill()
             self.process.join()
+
+
+def _frame(data: bytes) -> bytes:
+    """``data`` with ``multiprocessing.Connection``'s length header, as the worker's ``recv`` reads it."""
+    size = len(data)
+    return (struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)) + data
 
 
 class RenderPool:
@@ -113,8 +148,7 @@ class RenderPool:
         self._context: multiprocessing.context.ForkServerContext | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._running: list[_Worker] = []
-        self._idle: list[_Worker] = []
-        self._waiting: deque[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any], int]] = deque()
+        self._waiting: deque[Call] = deque()
 
     @property
     def started(self) -> bool:
@@ -142,59 +176,103 @@ class RenderPool:
             article.raw = None
         return await self.run(render, article, config)
 
+    def _free(self) -> _Worker | None:
+        """The worker to hand the next call: an idle one, else a new one while there are fewer than
+        ``workers``, else the least busy one with room in its pipe; None when all are full."""
+        least = min(self._running, key=lambda w: len(w.calls), default=None)
+        if least is not None and not least.calls:
+            return least
+        if len(self._running) < self.workers:
+            return self._add_worker()
+        return least if least is not None and len(least.calls) < CALLS_PER_WORKER else None
+
     def _dispatch(self) -> None:
         while self._waiting:
-            if not self._idle and len(self._running) < self.workers:
-                self._add_worker()
-            if not self._idle:
+            worker = self._free()
+            if worker is None:
                 return
             call = self._waiting.popleft()
             if call[2].cancelled():
                 continue
-            worker = self._idle.pop()
-            worker.call = call
             try:
-                worker.conn.send((call[0], call[1]))
-            except (OSError, EOFError):
-                self._died(worker)
+                data = _frame(pickle.dumps((call[0], call[1]), pickle.HIGHEST_PROTOCOL))
             except Exception as exc:  # the call's arguments cannot travel
-                worker.call = None
-                self._idle.append(worker)
                 call[2].set_exception(exc)
+                continue
+            worker.calls.append(call)
+            worker.unsent.append(memoryview(data))
+            if not self._send(worker):
+                self._died(worker)
 
-    def _add_worker(self) -> None:
+    def _send(self, worker: _Worker) -> bool:
+        """Write what the worker's pipe takes of its unsent calls; watch the pipe for the rest.
+        False when the pipe is broken (the worker died)."""
+        try:
+            while worker.unsent:
+                sent = os.write(worker.fd, worker.unsent[0])
+                if sent < len(worker.unsent[0]):
+                    worker.unsent[0] = worker.unsent[0][sent:]
+                    break
+                worker.unsent.popleft()
+        except BlockingIOError:
+            pass
+        except OSError:
+            return False
+        assert self._loop is not None
+        if worker.unsent:
+            self._loop.add_writer(worker.fd, self._writable, worker)
+        else:
+            self._loop.remove_writer(worker.fd)
+        return True
+
+    def _writable(self, worker: _Worker) -> None:
+        if not self._send(worker):
+            self._died(worker)
+            self._dispatch()
+
+    def _add_worker(self) -> _Worker:
         if self._context is None:
             self._context = multiprocessing.get_context("forkserver")
             self._context.set_forkserver_preload(["pipelines.render"])
         worker = _Worker(self._context, literal.secret())
         assert self._loop is not None
-        self._loop.add_reader(worker.conn.fileno(), self._answered, worker)
+        self._loop.add_reader(worker.fd, self._answered, worker)
         self._running.append(worker)
-        self._idle.append(worker)
+        return worker
 
     def _answered(self, worker: _Worker) -> None:
-        """The worker's pipe is readable: its answer, or its end."""
+        """The worker's pipe is readable: its answers, or its end."""
+        ended = False
         try:
-            ok, value = worker.conn.recv()
-        except (EOFError, OSError):
+            while chunk := os.read(worker.fd, 1 << 20):
+                worker.received += chunk
+            ended = True  # read nothing: the worker's end is closed
+        except BlockingIOError:
+            pass
+        except OSError:
+            ended = True
+        for data in worker.frames():
+            ok, value = pickle.loads(data)
+            call = worker.calls.popleft()
+            if not call[2].cancelled():
+                (call[2].set_result if ok else call[2].set_exception)(value)
+        if ended:
             self._died(worker)
-            self._dispatch()
-            return
-        call, worker.call = worker.call, None
-        self._idle.append(worker)
-        if call is not None and not call[2].cancelled():
-            (call[2].set_result if ok else call[2].set_exception)(value)
         self._dispatch()
 
     def _died(self, worker: _Worker) -> None:
-        """A worker died (e.g. killed): its call goes to a new one, once."""
+        """A worker died (e.g. killed): the call it worked on goes to a new one, once; the calls
+        waiting behind it in its pipe go back to the queue as they were."""
         self._forget(worker)
         worker.conn.close()
         worker.process.join(timeout=10)
-        call, worker.call = worker.call, None
-        if call is None or call[2].cancelled():
+        calls, worker.calls = worker.calls, deque()
+        if not calls:
             return
-        function, args, future, tries = call
+        function, args, future, tries = calls.popleft()
+        self._waiting.extendleft(reversed(calls))
+        if future.cancelled():
+            return
         if tries:
             future.set_exception(WorkerDied(f"a worker died twice on it (exit code {worker.process.exitcode})"))
         else:
@@ -203,18 +281,18 @@ class RenderPool:
 
     def _forget(self, worker: _Worker) -> None:
         if self._loop is not None and not self._loop.is_closed() and not worker.conn.closed:
-            self._loop.remove_reader(worker.conn.fileno())
+            self._loop.remove_reader(worker.fd)
+            self._loop.remove_writer(worker.fd)
         self._running.remove(worker)
-        if worker in self._idle:
-            self._idle.remove(worker)
 
     def close(self) -> None:
         """Stop the workers; calls still waiting or in flight are cancelled (a crawl closes the pool
         only once its items are done, or when it abandons them on a second signal)."""
         for worker in list(self._running):
             self._forget(worker)
-            if worker.call is not None:
-                worker.call[2].cancel()
+            for call in worker.calls:
+                call[2].cancel()
+            worker.calls.clear()
             worker.stop()
         while self._waiting:
             self._waiting.popleft()[2].cancel()

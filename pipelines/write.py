@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -16,13 +17,23 @@ def write_atomic(path: Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
+def write_chunks_atomic(path: Path, chunks: Iterable[str]) -> None:
+    """``write_atomic`` of text given piece by piece (a long run's report), never all in memory at once."""
+    _write(path, (chunk.encode("utf-8") for chunk in chunks))
+
+
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """``write_atomic`` for bytes (an image kept exactly as served)."""
+    _write(path, (data,))
+
+
+def _write(path: Path, chunks: Iterable[bytes]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            for chunk in chunks:
+                fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)

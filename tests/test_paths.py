@@ -25,7 +25,7 @@ from crawler.sources import wechat
 from crawler.sources.wechat_url import article_identity, is_identity
 from pipelines.adapters import output_path
 from pipelines.article import Article
-from pipelines.paths import UnsafePath, article_path, check_part
+from pipelines.paths import ArticlePaths, UnsafePath, article_path, check_part
 from tests.conftest import WSCN, MockServer, fixture_text, run_crawl
 
 TEMPLATE = "content/posts/{source}/{id}.md"
@@ -110,6 +110,26 @@ def test_a_symlink_out_of_the_root_is_refused(tmp_path: Path) -> None:
     (root / POSTS).symlink_to(outside)
     with pytest.raises(UnsafePath, match="not inside"):
         article_path(root, TEMPLATE, source="wallstreetcn", id="1")
+
+
+def test_a_run_s_paths_look_at_each_file_once_its_folder_is_known(tmp_path: Path) -> None:
+    """A run resolves its folder once (``ArticlePaths``): an article's file, or its bundle's folder,
+    that is a symlink out of the root (hand-made) is refused all the same."""
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    root = tmp_path / "out"
+    (root / POSTS).mkdir(parents=True)
+    paths = ArticlePaths(root, TEMPLATE)
+    assert paths.article(source="wallstreetcn", id="1") == root.resolve() / POSTS / "1.md"
+    (root / POSTS / "2.md").symlink_to(outside / "2.md")
+    with pytest.raises(UnsafePath, match="not inside"):
+        paths.article(source="wallstreetcn", id="2")
+    (root / POSTS / "3").symlink_to(outside, target_is_directory=True)
+    assert paths.bundle(source="wallstreetcn", id="1") == root.resolve() / POSTS / "1" / "index.md"
+    with pytest.raises(UnsafePath, match="bundle folder"):
+        paths.bundle(source="wallstreetcn", id="3")
+    (root / POSTS / "4.md").symlink_to(root / POSTS / "1.md")  # a link that stays inside is followed, as before
+    assert paths.article(source="wallstreetcn", id="4") == root.resolve() / POSTS / "1.md"
 
 
 def test_with_site_repo_only_the_content_folder_is_writable(tmp_path: Path) -> None:

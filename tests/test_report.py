@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from pipelines.report import (
-    EXIT_ARTICLES_FAILED, EXIT_LISTING_FAILED, EXIT_OK, EXIT_PUBLISH_FAILED, LATEST, RunReport, masked_all, prune_reports,
+    EXIT_ARTICLES_FAILED, EXIT_LISTING_FAILED, EXIT_OK, EXIT_PUBLISH_FAILED, LATEST, Entries, RunReport, masked_all,
+    prune_reports,
 )
 
 
@@ -43,6 +44,28 @@ def test_saved_report_and_retry_file(tmp_path: Path) -> None:
     assert data["retry_file"] == str(retry) and data["exit_code"] == EXIT_ARTICLES_FAILED
     assert retry is not None and retry.read_text(encoding="utf-8").splitlines()[1:] == ["https://a/1", "https://a/2"]
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temporary files left
+
+
+def test_long_lists_wait_on_disk_and_are_saved_as_json_dumps_writes_them(tmp_path: Path, monkeypatch) -> None:
+    """A run's per-article lists go to a temporary file past ``Entries.IN_MEMORY`` (256 bytes here): the
+    saved report is byte for byte what ``json.dumps`` of plain lists writes. Hand-made entries with text
+    JSON escapes (quotes, backslash, newline, CJK, emoji)."""
+    monkeypatch.setattr(Entries, "IN_MEMORY", 256)
+    report = finished(settings={"A": "x"})
+    titles = ['标题 "引号" \\ 反斜杠', "line\nbreak", "emoji 😀"]
+    for n in range(50):
+        report.add_written("new", f"https://a/{n}", f"content/posts/a/{n}.md", titles[n % 3])
+    report.skipped.append({"url": "https://a/s", "reason": "stored", "detail": "already written"})
+    report.add_failed("https://a/f", "http-503", "", "transient")
+    assert report.written["new"]._file._rolled  # type: ignore[union-attr]  # on disk, not in memory
+    path, _ = report.save(tmp_path)
+    plain = {name: list(value) if isinstance(value, Entries) else value for name, value in report.as_dict().items()}
+    expected = json.dumps(plain | {"retry_file": str(tmp_path / f"{path.stem}.retry.txt")}, ensure_ascii=False,
+                          indent=2, default=str) + "\n"
+    assert path.read_text(encoding="utf-8") == expected
+    data = json.loads(expected)
+    assert [e["title"] for e in data["new"][:3]] == titles and data["counts"]["new"] == 50 and data["updated"] == []
+    assert report.retry_urls() == ["https://a/f"] and report.exit_code() == EXIT_ARTICLES_FAILED
 
 
 def test_only_transient_failures_go_to_the_retry_file(tmp_path: Path) -> None:

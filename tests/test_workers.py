@@ -130,6 +130,26 @@ def test_a_call_whose_worker_died_runs_once_more_on_a_new_worker(tmp_path: Path)
     assert isinstance(died, WorkerDied) and died.reason == "worker-died"
 
 
+def test_a_worker_holds_the_next_call_and_a_large_call_never_blocks_the_loop() -> None:
+    """Hand-made 8 MB arguments, three calls to one worker: the crawl's end of the pipe takes what
+    fits and goes on (the rest is written as the worker reads), the second call waits in the
+    worker's pipe while it works on the first, the third waits here; answers come back in order."""
+    pool = RenderPool(1)
+    big = b"x" * (8 << 20)
+
+    async def three() -> list[int]:
+        calls = [asyncio.ensure_future(pool.run(len, big[n:])) for n in range(3)]
+        await asyncio.sleep(0)  # every call handed over as far as it goes, without waiting for the worker
+        worker = pool._running[0]
+        assert len(worker.calls) == 2 and worker.unsent and len(pool._waiting) == 1
+        return await asyncio.gather(*calls)
+
+    try:
+        assert asyncio.run(three()) == [len(big), len(big) - 1, len(big) - 2]
+    finally:
+        pool.close()
+
+
 def test_a_source_error_raised_in_a_worker_keeps_its_reason_and_detail() -> None:
     pool = RenderPool(1)
     try:

@@ -31,6 +31,11 @@ if TYPE_CHECKING:
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: Recorded responses the ``-a demo=1`` switch replays, per spider.
 DEMO_ROUTES = PROJECT_ROOT / "demo"
+#: Priority of a listing's next page: below the articles it listed, so the crawl reads the next page only
+#: once the scheduler holds none of them. Scrapy's queue is last-in-first-out: at the default priority the
+#: next page (yielded last) went first, the listing ran ahead of the articles and every article of the run
+#: waited in memory as a request (peak RSS growing with the run's size).
+LISTING_PRIORITY = -1
 
 
 class ArticleSpider(scrapy.Spider):

@@ -32,7 +32,7 @@ from crawler.arguments import DEMO, REFRESH, Argument, local_time, positive_int
 from crawler.refetch import Refetch
 from crawler.sources import SourceError, listed
 from crawler.sources.listed import Fetch
-from crawler.spiders.base import ArticleSpider
+from crawler.spiders.base import LISTING_PRIORITY, ArticleSpider
 from pipelines.article import Article
 
 
@@ -96,7 +96,8 @@ class ListedSpider(ArticleSpider):
 
     def listing_request(self, cursor: str = "", page: int = 1) -> Request:
         return self.request(self.source.listing_request(self.base, cursor), callback=self.parse_listing,
-                            errback=self.request_failed, cb_kwargs={"page": page}, meta={"listing": True})
+                            errback=self.request_failed, cb_kwargs={"page": page}, meta={"listing": True},
+                            priority=LISTING_PRIORITY)
 
     def fetch_request(self, fetch: Fetch, article_url: str, context: dict[str, Any] | None = None) -> Request:
         """The request of ``fetch``; ``context``: its answer's raw source context (``listed.replay``),

@@ -31,7 +31,7 @@ from crawler.arguments import DEMO, REFRESH, Argument, local_time, positive_int
 from crawler.refetch import Refetch
 from crawler.sources import SourceError, SourceSkip
 from crawler.sources import wallstreetcn as source
-from crawler.spiders.base import ArticleSpider
+from crawler.spiders.base import LISTING_PRIORITY, ArticleSpider
 from pipelines.adapters import render_pool
 from pipelines.article import Article
 from pipelines.render import RenderError
@@ -74,7 +74,8 @@ class WallstreetcnSpider(ArticleSpider):
         #: display time of the newest item this run listed (becomes the listing mark if it finishes)
         self.newest_listed: int | None = None
         self.reached_mark = False
-        #: publication time of each article this run requested, by article URL
+        #: publication time of each article this run requested and that has no outcome yet, by article URL
+        #: (an outcome removes it: only the articles in flight are kept, whatever the run's length)
         self.requested: dict[str, int] = {}
         #: publication time of the oldest of them that failed transiently (the mark stays below it)
         self.held: int | None = None
@@ -83,6 +84,8 @@ class WallstreetcnSpider(ArticleSpider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> WallstreetcnSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.article_failed, signal=outcomes.article_failed)
+        for done in (outcomes.article_written, outcomes.article_skipped):
+            crawler.signals.connect(spider.article_done, signal=done)
         return spider
 
     @property
@@ -116,6 +119,7 @@ class WallstreetcnSpider(ArticleSpider):
             errback=self.request_failed,
             cb_kwargs={"page": page},
             meta={"listing": True},
+            priority=LISTING_PRIORITY,
         )
 
     def detail_request(self, article_id: str) -> Request:
@@ -188,9 +192,13 @@ class WallstreetcnSpider(ArticleSpider):
     def article_failed(self, url: str, kind: str, **_: Any) -> None:
         """Signal handler: an article of this run's listing that failed transiently holds the
         listing mark below its publication time, so the next run reads down to it again."""
-        shown = self.requested.get(url)
+        shown = self.requested.pop(url, None)
         if kind == outcomes.TRANSIENT and shown is not None:
             self.held = shown if self.held is None else min(self.held, shown)
+
+    def article_done(self, url: str, **_: Any) -> None:
+        """Signal handler: an article written or skipped no longer holds the listing mark."""
+        self.requested.pop(url, None)
 
     async def parse_detail(self, response: Response) -> AsyncIterator[Article]:
         """The answer's article, parsed in a worker process (``pipelines.workers``): the crawl's
