@@ -108,8 +108,7 @@ class DedupePipeline:
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        self.state = StateStore(state_path(crawler))
-        self.claimed: dict[str, str] = {}  #: identity → key of the item of this run that took it
+        self.state = StateStore(state_path(crawler))  #: also holds the identities this run's items claimed
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
@@ -118,13 +117,12 @@ class DedupePipeline:
     async def process_item(self, item: Article) -> Article:
         identities = [item.key, *item.aliases]
         owner = self.state.owner(identities)
-        taken = next((self.claimed[i] for i in identities if self.claimed.get(i, item.key) != item.key), None)
         if owner and owner.key != item.key:
             detail = f"already written from {owner.source} as {owner.key} ({owner.path})"
-        elif taken:
+        elif taken := self.state.claimed_by(identities, item.key):
             detail = f"already taken in this run as {taken}"
         else:
-            self.claimed.update(dict.fromkeys(identities, item.key))
+            self.state.claim(identities, item.key)
             return item
         record_skip(self.crawler, item.url, "duplicate", detail)
         raise DropItem(f"{item.url}: {detail}")

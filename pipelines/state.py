@@ -117,6 +117,7 @@ class StateStore:
         self.db.executescript(SCHEMA)
         #: the articles' highest row number when this store was opened: rows above it are newer
         self.opened_at_row: int = self.db.execute("SELECT COALESCE(MAX(rowid), 0) FROM articles").fetchone()[0]
+        self._claims_made = False
 
     def recorded_since_opened(self, record: Record, started: str) -> bool:
         """Whether ``record`` was first recorded after this store was opened (by this run). Row numbers,
@@ -142,6 +143,29 @@ class StateStore:
             if row:
                 return self.get(row[0])
         return None
+
+    # --- identities claimed by this run's items (the dedupe stage), in a temporary table of this
+    # connection: on disk past SQLite's page cache, not in a dict growing with the run, gone with it.
+
+    def claimed_by(self, identities: Iterable[str], key: str) -> str | None:
+        """The key of another item of this run that claimed one of ``identities`` (the first of them
+        so claimed), or None."""
+        self._claims()
+        for identity in identities:
+            row = self.db.execute("SELECT key FROM temp.claims WHERE identity = ? AND key != ?", (identity, key)).fetchone()
+            if row:
+                return row[0]
+        return None
+
+    def claim(self, identities: Iterable[str], key: str) -> None:
+        """Claim ``identities`` for the item ``key`` for the rest of this run."""
+        self._claims()
+        self.db.executemany("INSERT OR REPLACE INTO temp.claims (identity, key) VALUES (?, ?)", [(i, key) for i in identities])
+
+    def _claims(self) -> None:
+        if not self._claims_made:
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS claims (identity TEXT PRIMARY KEY, key TEXT NOT NULL)")
+            self._claims_made = True
 
     def known_ids(self, source: str, ids: Iterable[str]) -> set[str]:
         """The subset of ``ids`` already stored for ``source``."""
