@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bs4 import BeautifulSoup, NavigableString
+from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import PreformattedString
 
 from pipelines import shortcodes, tree
@@ -43,12 +43,27 @@ def protect(soup: BeautifulSoup) -> None:
     """Swap Markdown-active characters in text (not code) for private code points, ``<br>`` for BREAK."""
     for br in tree.tags(soup, "br"):
         br.replace_with(NavigableString(" " if tree.ancestor(br, ("td", "th")) else BREAK))
-    for text in tree.strings(soup):
-        # Any text html2text writes (ruby text too, a NavigableString subclass), not comments or doctypes.
-        if not isinstance(text, PreformattedString) and not any(p.name in _SKIP_PARENTS for p in text.parents):
-            protected = str(text).translate(_PROTECT)
-            if protected != text:
-                text.replace_with(NavigableString(protected))
+    for text in _written_strings(soup):
+        protected = str(text).translate(_PROTECT)
+        if protected != text:
+            text.replace_with(NavigableString(protected))
+
+
+def _written_strings(root: Tag) -> list[NavigableString]:
+    """Any text html2text writes (ruby text too, a NavigableString subclass), not comments or doctypes,
+    nor text inside code, ``<pre>``, scripts or styles: one walk, not one look at its parents per string."""
+    found: list[NavigableString] = []
+    walks = [iter(root.contents)]
+    while walks:
+        node = next(walks[-1], None)
+        if node is None:
+            walks.pop()
+        elif isinstance(node, Tag):
+            if node.name not in _SKIP_PARENTS:
+                walks.append(iter(node.contents))
+        elif not isinstance(node, PreformattedString):
+            found.append(node)
+    return found
 
 
 def _is_space(char: str) -> bool:
@@ -84,11 +99,12 @@ def _restore_line(line: str) -> str:
     heading = re.match(r"#{1,6}(?:[ \t]|$)", line[start:]) is not None
     in_url = _in_urls(plain) if "://" in plain or "www." in plain else set()
     out: list[str] = []
-    for i, code in enumerate(line):
-        char = _FROM_PRIVATE.get(code)
-        if char is None:
-            out.append(code)
-            continue
+    done = 0  # line[:done] is in out
+    for found in _ANY_PROTECTED.finditer(line):  # the protected characters only: most of a line is text
+        i = found.start()
+        char = _FROM_PRIVATE[line[i]]
+        out.append(line[done:i])
+        done = i + 1
         before = plain[i - 1] if i > 0 else ""
         after = plain[i + 1] if i + 1 < len(plain) else ""
         at_start = i == start
@@ -129,6 +145,7 @@ def _restore_line(line: str) -> str:
         if char in "<>." and i not in in_url and _typographic_run(char, before, after):
             escape = True
         out.append("\\" + char if escape else char)
+    out.append(line[done:])
     return "".join(out)
 
 
