@@ -8,7 +8,7 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
-from crawler.sources import SourceError, wechat
+from crawler.sources import SourceError, wechat, wechat_page
 from crawler.sources.wechat_clean import JunkRules, clean_content, junk_rules
 from pipelines import clean, markdown
 from tests.conftest import WECHAT, fixture_text
@@ -192,7 +192,7 @@ def test_js_values() -> None:
         "var msg_title = 'A &amp; B'.html(false);\n"
         "var nickname = htmlDecode(\"N\\x26amp;M\");\n"
         "window.idx = '' || '' || '2';\n"
-        "var desc = opt.node.getAttribute('data-desc') || '';\n"
+        "var msg_desc = opt.node.getAttribute('data-desc') || '';\n"
         "var ct = \"1700000000\" * 1;\n"
         "var TextContentNoEncode = window.a_value_which_never_exists || 'line\\x0aline2';\n"
         "  title: JsDecode('T\\x27s'),\n"
@@ -200,7 +200,7 @@ def test_js_values() -> None:
     assert js.get("msg_title") == "A & B"
     assert js.get("nickname") == "N&M"
     assert js.get("idx") == "2"
-    assert js.get("desc") == ""  # a function call's argument is not the variable's value
+    assert js.get("msg_desc") == ""  # a function call's argument is not the variable's value
     assert js.get("ct") == "1700000000"
     assert js.get("TextContentNoEncode") == "line\nline2"
     assert js.member("title") == "T's"
@@ -289,7 +289,7 @@ def test_text_share_short_first_line_is_the_whole_title() -> None:
 
 
 def content_of(name: str) -> str:
-    return str(page(name).content)
+    return wechat_page.outer_html(page(name).content)
 
 
 def test_lazy_images_get_real_sources_preferring_the_uncropped_original() -> None:

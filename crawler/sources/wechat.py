@@ -19,14 +19,15 @@ from functools import cached_property
 from html import escape, unescape
 from urllib.parse import parse_qs, urlsplit
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup
+from lxml import etree
 from scrapy.http import TextResponse
 from scrapy.settings import BaseSettings
 
 from crawler.inputs import GZIP_MAGIC, decode_saved, saved_page_limit
 from crawler.rawsource import to_response
-from crawler.sources import SourceError
-from crawler.sources.wechat_clean import clean_content, junk_rules
+from crawler.sources import SourceError, wechat_page
+from crawler.sources.wechat_clean import clean_body, junk_rules
 from crawler.sources.wechat_url import WECHAT_HOST, article_identity, canonical_url
 from pipelines.archive import RawSource
 from pipelines.article import Article, Attribution
@@ -73,7 +74,9 @@ _ERROR_TITLES = (
 _CHINA = timezone(timedelta(hours=8))
 #: A page's printed date: ``2018-03-19`` (2018 template) or ``2025年11月10日 12:00`` (as a browser saves it)
 _DAY = re.compile(r"(\d{4})[-年/](\d{1,2})[-月/](\d{1,2})日?(?:\s+(\d{1,2}):(\d{2}))?")
-_STRING = r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'"
+#: A JS string literal on one line (the unrolled form of ``"(?:[^"\\\n]|\\.)*"``: the same matches, but
+#: runs of plain characters are read in one step, not one alternation per character).
+_STRING = r"\"[^\"\\\n]*(?:\\.[^\"\\\n]*)*\"|'[^'\\\n]*(?:\\.[^'\\\n]*)*'"
 _JS_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|.)", re.S)
 _JS_SIMPLE = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
 
@@ -97,85 +100,122 @@ _ASSIGNMENT = re.compile(rf"(?:\bvar\s+|\bwindow\.)([A-Za-z_$][\w$]*)\s*=(?!=)\s
 _MEMBER = re.compile(rf"[\s,{{]([A-Za-z_$][\w$]*)\s*:\s*(?:JsDecode\(\s*({_STRING})\s*\)|({_STRING})\s*\*\s*1)")
 
 
-#: What follows a ``_MEMBER``'s name. Both patterns are tried only where they can start (scanning
-#: a 3 MB page with them position by position was most of its cost): see ``_matches``.
-_MEMBER_VALUE = re.compile(r":\s*(?:JsDecode\(|[\"'])")
+#: The variables the source reads (``JsVars.get``): only assignments to these are looked for.
+ASSIGNED_NAMES = (
+    "item_show_type", "ct", "create_time", "oriCreateTime", "publish_time", "msg_link", "biz", "mid", "idx", "sn",
+    "msg_title", "nickname", "author", "msg_cdn_url", "msg_desc", "user_name", "TextContentNoEncode", "ContentNoEncode",
+)
+_NAMES = "|".join(sorted(ASSIGNED_NAMES, key=len, reverse=True))
+#: Where an ``_ASSIGNMENT`` to one of ``ASSIGNED_NAMES`` can start. Each pattern starts with a
+#: literal, which the regex engine skips to quickly; one alternation of both costs several times more.
+_ASSIGNMENT_STARTS = (re.compile(rf"var\s+(?:{_NAMES})\s*="), re.compile(rf"window\.(?:{_NAMES})\s*="))
+#: What a ``_MEMBER``'s value starts or ends with: found first, its name is then read backwards.
+_JS_DECODE = re.compile(r"JsDecode\(")
+_TIMES_ONE = re.compile(r"\*\s*1")
 
 
-def _matches(pattern: re.Pattern[str], html: str, starts: Iterable[int]) -> Iterator[re.Match[str]]:
-    """What ``pattern.finditer(html)`` finds, trying only ``starts`` (ascending, and every position
-    where ``pattern`` can match among them)."""
+def _matches(pattern: re.Pattern[str], text: str, starts: Iterable[int]) -> Iterator[re.Match[str]]:
+    """What ``pattern.finditer(text)`` finds among ``starts`` (ascending): matches that do not
+    overlap an earlier one."""
     end = 0
     for start in starts:
-        if start >= end and (match := pattern.match(html, start)):
+        if start >= end and (match := pattern.match(text, start)):
             end = match.end()
             yield match
 
 
-def _assignment_starts(html: str) -> list[int]:
-    """Where an ``_ASSIGNMENT`` can start: at each ``var`` and ``window.``."""
-    starts = []
-    for word in ("var", "window."):
-        at = html.find(word)
-        while at >= 0:
-            starts.append(at)
-            at = html.find(word, at + 1)
+def _assignment_starts(text: str) -> list[int]:
+    """Where an ``_ASSIGNMENT`` to one of ``ASSIGNED_NAMES`` can start."""
+    return sorted({match.start() for pattern in _ASSIGNMENT_STARTS for match in pattern.finditer(text)})
+
+
+def _back_over_space(text: str, end: int) -> int:
+    while end > 0 and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
+def _opening_quote(text: str, close: int) -> int:
+    """Where the string literal whose closing quote is at ``close`` opens: the nearest earlier
+    same quote not escaped (an even run of backslashes before it); -1 if none."""
+    quote = text[close]
+    at = text.rfind(quote, 0, close)
+    while at >= 0:
+        slashes = 0
+        while at - slashes > 0 and text[at - slashes - 1] == "\\":
+            slashes += 1
+        if slashes % 2 == 0:
+            return at
+        at = text.rfind(quote, 0, at)
+    return -1
+
+
+def _member_start(text: str, value: int) -> int:
+    """The start of the ``_MEMBER`` whose value (after ``name:`` and spaces) starts at ``value``:
+    the character before the name, which is read backwards (``str.isspace``, and ``str.isalnum`` with
+    ``_`` and ``$``, are the pattern's classes); -1 when there is no ``name:`` before it."""
+    colon = _back_over_space(text, value)
+    if colon <= 0 or text[colon - 1] != ":":
+        return -1
+    end = _back_over_space(text, colon - 1)
+    start = end
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_$"):
+        start -= 1
+    return start - 1 if 0 < start < end else -1
+
+
+def _member_starts(text: str) -> list[int]:
+    """Where a ``_MEMBER`` can start: before ``name: JsDecode(`` and before ``name: '…' * 1``."""
+    starts = {_member_start(text, match.start()) for match in _JS_DECODE.finditer(text)}
+    for match in _TIMES_ONE.finditer(text):
+        close = _back_over_space(text, match.start()) - 1
+        if close > 0 and text[close] in "\"'" and (opening := _opening_quote(text, close)) >= 0:
+            starts.add(_member_start(text, opening))
+    starts.discard(-1)
     return sorted(starts)
 
 
-def _member_starts(html: str) -> Iterator[int]:
-    """Where a ``_MEMBER`` can start: the character before the name that ends (spaces aside) at
-    a colon followed by ``JsDecode(`` or a string. (``str.isspace``, and ``str.isalnum`` with ``_``,
-    are exactly the pattern's whitespace and word classes.)"""
-    for value in _MEMBER_VALUE.finditer(html):
-        end = value.start()
-        while end > 0 and html[end - 1].isspace():
-            end -= 1
-        start = end
-        while start > 0 and (html[start - 1].isalnum() or html[start - 1] in "_$"):
-            start -= 1
-        if 0 < start < end:
-            yield start - 1
-
-
 class JsVars:
-    """The string values a page's scripts assign, read once per page.
+    """The string values a page's scripts assign, read once per page (``texts``: the scripts, or one text).
 
-    ``get(name)``: the first non-empty value of ``var name = …`` or ``window.name = …``
-    whose right side is string literals (``'a' || 'b'``, ``htmlDecode("…")``,
-    ``'…'.html(false)``, ``"1" * 1``); ``member(name)``: of ``name: JsDecode('…')``.
-    Values are JS-unescaped, then HTML-unescaped.
+    ``get(name)``: the first non-empty value of ``var name = …`` or ``window.name = …`` (``name``
+    one of ``ASSIGNED_NAMES``) whose right side is string literals (``'a' || 'b'``, ``htmlDecode("…")``,
+    ``'…'.html(false)``, ``"1" * 1``); ``member(name)``: of ``name: JsDecode('…')`` or ``name: '…' * 1``.
+    Values are JS-unescaped, then HTML-unescaped. Each script is searched on its own.
     """
 
-    def __init__(self, html: str):
-        self.assigned: dict[str, str] = {}
-        self.members: dict[str, str] = {}
-        for match in _matches(_ASSIGNMENT, html, _assignment_starts(html)):
-            if match.group(1) not in self.assigned:
-                self._keep(self.assigned, match.group(1), re.findall(_STRING, match.group(2)))
-        for match in _matches(_MEMBER, html, _member_starts(html)):
-            if match.group(1) not in self.members:
-                self._keep(self.members, match.group(1), [match.group(2) or match.group(3)])
+    def __init__(self, texts: str | Iterable[str]):
+        #: name → its string literals, in order; unescaped only when asked for (a text share's
+        #: ``content_noencode`` is the whole article)
+        self.assigned: dict[str, list[str]] = {}
+        self.members: dict[str, list[str]] = {}
+        for text in [texts] if isinstance(texts, str) else texts:
+            for match in _matches(_ASSIGNMENT, text, _assignment_starts(text)):
+                self.assigned.setdefault(match.group(1), []).extend(re.findall(_STRING, match.group(2)))
+            for match in _matches(_MEMBER, text, _member_starts(text)):
+                self.members.setdefault(match.group(1), []).append(match.group(2) or match.group(3))
+        self._values: dict[tuple[bool, str], str] = {}
 
-    @staticmethod
-    def _keep(store: dict[str, str], name: str, literals: list[str]) -> None:
-        for literal in literals:
-            value = unescape(_js_unescape(literal)).strip()
-            if value:
-                store[name] = value
-                return
+    def _value(self, store: dict[str, list[str]], name: str) -> str:
+        """The first literal of ``name`` that is not empty once unescaped and trimmed."""
+        key = (store is self.members, name)
+        if key not in self._values:
+            values = (unescape(_js_unescape(literal)).strip() for literal in store.get(name, ()))
+            self._values[key] = next((value for value in values if value), "")
+        return self._values[key]
 
     def get(self, name: str) -> str:
-        return self.assigned.get(name, "")
+        return self._value(self.assigned, name)
 
     def member(self, name: str) -> str:
-        return self.members.get(name, "")
+        return self._value(self.members, name)
 
 
-def _js_list_urls(html: str, name: str, key: str = "cdn_url") -> list[str]:
+def _js_list_urls(scripts: Iterable[str], name: str, key: str = "cdn_url") -> list[str]:
     """``key`` of each item of ``window.<name> = [{…}, …]`` or of a ``<name>: [{…}, …]`` member
-    (not of objects nested in the items)."""
-    start = re.search(rf"(?:\bvar\s+|\bwindow\.|[\s,{{]){re.escape(name)}\s*[=:]\s*\[", html)
+    (not of objects nested in the items), in the first script naming one."""
+    pattern = re.compile(rf"(?:\bvar\s+|\bwindow\.|[\s,{{]){re.escape(name)}\s*[=:]\s*\[")
+    html, start = next(((text, found) for text in scripts if (found := pattern.search(text))), ("", None))
     if not start:
         return []
     urls: list[str] = []
@@ -196,22 +236,25 @@ def _js_list_urls(html: str, name: str, key: str = "cdn_url") -> list[str]:
 
 @dataclass
 class Page:
-    """A classified article page. ``kind`` is NORMAL, SHARE, IMAGE_SHARE or TEXT_SHARE."""
+    """A classified article page, parsed once (``wechat_page``). ``kind`` is NORMAL, SHARE,
+    IMAGE_SHARE or TEXT_SHARE."""
 
     kind: str
-    html: str
-    soup: BeautifulSoup
+    root: etree._Element  #: the page's tree
     url: str  #: where it was fetched (after redirects)
     share_url: str = ""  #: for SHARE: the original article
 
     @cached_property
-    def vars(self) -> JsVars:
-        return JsVars(self.html)
+    def scripts(self) -> list[str]:
+        return wechat_page.scripts(self.root)
 
-    @property
-    def content(self) -> Tag | None:
-        tag = self.soup.find(id="js_content")
-        return tag if isinstance(tag, Tag) else None
+    @cached_property
+    def vars(self) -> JsVars:
+        return JsVars(self.scripts)
+
+    @cached_property
+    def content(self) -> etree._Element | None:
+        return wechat_page.by_id(self.root, "js_content")
 
 
 def _anti_crawl_target(url: str) -> str:
@@ -227,14 +270,17 @@ def is_anti_crawl(html: str, url: str = "") -> bool:
     return 'id="js_verify"' in html or any(all(t in html for t in texts) for texts in _ANTI_CRAWL_TEXTS)
 
 
-def _error_state(soup: BeautifulSoup) -> tuple[str, str] | None:
+def _error_state(root: etree._Element) -> tuple[str, str] | None:
     """(reason, detail) of an error page (``.weui-msg__title`` or ``.mesg-block``), None for anything else."""
-    message = soup.select_one(".weui-msg__title") or soup.select_one(".mesg-block")
+    message = wechat_page.by_class(root, "weui-msg__title")
+    if message is None:
+        message = wechat_page.by_class(root, "mesg-block")
     if message is None:
         return None
-    text = _text(message) or (_text(soup.title) if soup.title else "")
-    desc = soup.select_one(".weui-msg__desc")
-    detail = f"{text} ({_text(desc)})" if desc is not None and _text(desc) else text
+    title = wechat_page.by_tag(root, "title")
+    text = wechat_page.text(message) or (wechat_page.text(title) if title is not None else "")
+    desc = wechat_page.by_class(root, "weui-msg__desc")
+    detail = f"{text} ({wechat_page.text(desc)})" if desc is not None and wechat_page.text(desc) else text
     return next((reason for reason, pattern in _ERROR_TITLES if pattern.search(text)), "error-page"), detail
 
 
@@ -247,31 +293,26 @@ def classify(html: str, url: str = "") -> Page:
         check_depth(html)  # before parsing: deep nesting costs minutes in every later stage
     except TooDeep as exc:
         raise SourceError(exc.reason, str(exc)) from None
-    soup = BeautifulSoup(html, "lxml")
-    page = Page(NORMAL, html, soup, url)
+    page = Page(NORMAL, wechat_page.parse(html), url)
     show_type = page.vars.get("item_show_type") or page.vars.member("item_show_type")
     if show_type in SHARE_TYPES:
         page.kind = SHARE_TYPES[show_type]
         return page
-    content = soup.find(id="js_content")
+    content = page.content
     if content is None:
-        state = _error_state(soup)
+        state = _error_state(page.root)
         if state:
             raise SourceError(*state)
         raise SourceError("not-an-article", f"no #js_content (item_show_type {show_type or 'unknown'})")
-    share = soup.find(id="js_share_source")
-    if isinstance(share, Tag) and share.get("data-url") and not _has_content(content):
+    share = wechat_page.by_id(page.root, "js_share_source")
+    if share is not None and share.get("data-url") and not _has_content(content):
         page.kind = SHARE
-        page.share_url = unescape(str(share["data-url"])).strip()
+        page.share_url = unescape(share.get("data-url", "")).strip()
     return page
 
 
-def _text(tag: Tag) -> str:
-    return re.sub(r"\s+", " ", tag.get_text()).strip()
-
-
-def _has_content(content: Tag) -> bool:
-    return bool(content.get_text(strip=True) or content.find(["img", "mpvoice", "mp-common-mpaudio", "iframe"]))
+def _has_content(content: etree._Element) -> bool:
+    return wechat_page.has_text(content) or wechat_page.has_descendant(content, ("img", "mpvoice", "mp-common-mpaudio", "iframe"))
 
 
 @dataclass
@@ -288,20 +329,20 @@ class Metadata:
     account_keys: list[str] = field(default_factory=list)  #: names junk rules may be keyed by
 
 
-def _meta(soup: BeautifulSoup, prop: str) -> str:
-    tag = soup.find("meta", attrs={"property": prop}) or soup.find("meta", attrs={"name": prop})
-    return unescape(str(tag.get("content") or "")).strip() if isinstance(tag, Tag) else ""
+def _meta(root: etree._Element, prop: str) -> str:
+    return unescape(wechat_page.meta(root, prop)).strip()
 
 
 def _first(*values: str) -> str:
     return next((value for value in values if value), "")
 
 
-def _tag_text(soup: BeautifulSoup, selector: str, drop: Iterable[str] = ()) -> str:
-    tag = soup.select_one(selector)
+def _tag_text(root: etree._Element, selector: str, drop: Iterable[str] = ()) -> str:
+    """The text of the first ``#id`` or tag ``selector`` names."""
+    tag = wechat_page.by_id(root, selector[1:]) if selector.startswith("#") else wechat_page.by_tag(root, selector)
     if tag is None:
         return ""
-    text = _text(tag)
+    text = wechat_page.text(tag)
     for word in drop:
         text = text.replace(word, "").strip()
     return text
@@ -312,7 +353,7 @@ def _timestamp(page: Page) -> int:
     for value in (js.get("ct"), js.get("create_time"), js.get("oriCreateTime"), js.member("ori_create_time")):
         if value.isdigit() and int(value) > 0:
             return int(value)
-    day = _first(js.get("publish_time"), _tag_text(page.soup, "#publish_time"), _tag_text(page.soup, "#post-date"))
+    day = _first(js.get("publish_time"), _tag_text(page.root, "#publish_time"), _tag_text(page.root, "#post-date"))
     match = _DAY.fullmatch(day)
     if match:
         y, m, d, hh, mm = (int(g) if g else 0 for g in match.groups())
@@ -322,7 +363,7 @@ def _timestamp(page: Page) -> int:
 
 def _page_link(page: Page) -> str:
     """The page's own URL for itself: msg_link, then og:url, then one built from biz/mid/idx/sn."""
-    for candidate in (page.vars.get("msg_link"), page.vars.member("link"), _meta(page.soup, "og:url")):
+    for candidate in (page.vars.get("msg_link"), page.vars.member("link"), _meta(page.root, "og:url")):
         if candidate and article_identity(candidate):
             return candidate
     return _biz_link(page.vars)
@@ -346,7 +387,7 @@ def share_title(text: str, length: int = TITLE_LENGTH) -> str:
 def metadata(page: Page, title_length: int = TITLE_LENGTH) -> Metadata:
     """Title, account, author, time, cover, description and canonical URL, with the notes' fallbacks;
     ``title_length``: where a text share's title (its first line) is cut."""
-    js, soup = page.vars, page.soup
+    js, root = page.vars, page.root
     link = _page_link(page)
     if not link:
         raise SourceError("missing-url", "page names no canonical URL (msg_link, og:url, biz/mid/idx)")
@@ -356,21 +397,21 @@ def metadata(page: Page, title_length: int = TITLE_LENGTH) -> Metadata:
     if not identities:
         raise SourceError("bad-id", f"page's own URL {url!r} names no WeChat identity (s_<token> or <biz>_<mid>_<idx>)")
     title = _first(
-        js.get("msg_title"), js.member("title"), _meta(soup, "og:title"),
-        _tag_text(soup, "#activity-name", drop=("已付费",)), _tag_text(soup, "title"),
+        js.get("msg_title"), js.member("title"), _meta(root, "og:title"),
+        _tag_text(root, "#activity-name", drop=("已付费",)), _tag_text(root, "title"),
     )
     if page.kind == TEXT_SHARE:  # no title of its own: the page's title fields hold the whole post, if anything
         title = share_title(_first(_share_text(js), title), title_length)
     if not title:
         raise SourceError("missing-title", f"{url} has no title")
-    account = _first(js.get("nickname"), js.member("nick_name"), _tag_text(soup, "#js_name"), _tag_text(soup, "#post-user"))
+    account = _first(js.get("nickname"), js.member("nick_name"), _tag_text(root, "#js_name"), _tag_text(root, "#post-user"))
     return Metadata(
         title=title,
         account=account,
-        author=_first(js.get("author"), js.member("author"), _meta(soup, "author")),
+        author=_first(js.get("author"), js.member("author"), _meta(root, "author")),
         published=_timestamp(page),
-        cover=_first(js.get("msg_cdn_url"), js.member("cdn_url"), _meta(soup, "og:image")),
-        description=_first(js.get("msg_desc"), js.member("desc"), _meta(soup, "og:description")),
+        cover=_first(js.get("msg_cdn_url"), js.member("cdn_url"), _meta(root, "og:image")),
+        description=_first(js.get("msg_desc"), js.member("desc"), _meta(root, "og:description")),
         url=url,
         identities=identities,
         account_keys=[account, js.get("biz"), long_identity.split("_")[0] if long_identity else "", js.get("user_name") or js.member("user_name")],
@@ -388,16 +429,17 @@ def _text_html(text: str) -> str:
     return "".join(f"<p>{'<br>'.join(escape(line) for line in p.split(chr(10)))}</p>" for p in paragraphs)
 
 
-def body_html(page: Page, junk: Mapping[str, Mapping[str, Iterable[str]]], account_keys: list[str]) -> str:
-    """The article body: the cleaned ``#js_content``, or a share's images and text."""
+def body_html(page: Page, junk: Mapping[str, Mapping[str, Iterable[str]]], account_keys: list[str]) -> tuple[str, bool]:
+    """The article body: the cleaned ``#js_content``, or a share's images and text; and whether
+    it holds any text (read from the cleaned tree itself, not by parsing the body again)."""
     if page.kind in (IMAGE_SHARE, TEXT_SHARE):
-        images = _js_list_urls(page.html, "picture_page_info_list") if page.kind == IMAGE_SHARE else []
-        text = _share_text(page.vars)
-        return "".join(f'<p><img src="{escape(url)}"></p>' for url in images) + _text_html(text)
+        images = _js_list_urls(page.scripts, "picture_page_info_list") if page.kind == IMAGE_SHARE else []
+        body = "".join(f'<p><img src="{escape(url)}"></p>' for url in images) + _text_html(_share_text(page.vars))
+        return body, bool(BeautifulSoup(body, "lxml").get_text(strip=True))  # a few paragraphs made here
     content = page.content
     if content is None:
         raise SourceError("missing-content", "no #js_content")
-    return clean_content(str(content), junk_rules(junk, account_keys))
+    return clean_body(wechat_page.outer_html(content), junk_rules(junk, account_keys))
 
 
 def article_from_page(
@@ -416,8 +458,8 @@ def article_from_page(
     if page.kind == SHARE:
         raise SourceError("share", f"page shares {page.share_url}; follow it instead")
     meta = metadata(page, title_length)
-    body = body_html(page, junk or {}, meta.account_keys)
-    if not BeautifulSoup(body, "lxml").get_text(strip=True) and "<img" not in body:
+    body, has_text = body_html(page, junk or {}, meta.account_keys)
+    if not has_text and "<img" not in body:
         raise SourceError("missing-content", f"{meta.url} has an empty body")
     identities = dict.fromkeys([*meta.identities, *(article_identity(u) for u in (page.url, *reached_by) if u)])
     return Article(

@@ -340,6 +340,12 @@ def _remove_from(start: PageElement) -> None:
 
 def clean_content(content_html: str, rules: JunkRules | None = None) -> str:
     """The inner HTML of ``#js_content`` (or the element itself) as plain article HTML."""
+    return clean_body(content_html, rules)[0]
+
+
+def clean_body(content_html: str, rules: JunkRules | None = None) -> tuple[str, bool]:
+    """``clean_content``, and whether the result holds any text (``get_text(strip=True)`` of the
+    cleaned tree: what parsing the result again would say, without doing it)."""
     soup = BeautifulSoup(content_html, "lxml")
     cleaner = Cleaner(soup, rules or JunkRules())
     remove_scaffolding(cleaner)
@@ -351,4 +357,4 @@ def clean_content(content_html: str, rules: JunkRules | None = None) -> str:
     drop_empty(cleaner)
     unwrap_nesting(cleaner)
     root = soup.find(id="js_content") or soup.body or soup
-    return root.decode_contents()
+    return root.decode_contents(), bool(root.get_text(strip=True))
