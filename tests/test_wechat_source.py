@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import functools
+import gzip
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from bs4 import BeautifulSoup
+from scrapy.settings import Settings
 
 from crawler.sources import SourceError, wechat, wechat_page
 from crawler.sources.wechat_clean import JunkRules, clean_content, junk_rules
 from pipelines import clean, markdown
-from tests.conftest import WECHAT, fixture_text
+from pipelines.archive import RawSource
+from tests.conftest import ROOT, WECHAT, fixture_text
 from tests.fidelity import code_blocks, kept_in_order, render_html, visible_text
 
 
@@ -429,3 +435,32 @@ def test_image_share_pictures_from_the_page_data_object() -> None:
     html = fixture_text("wechat/pages/wae_imgshare_01_36kr_type8.html.gz").replace("window.picture_page_info_list = [", "window._gone = [", 1)
     article = wechat.article_from_page(wechat.classify(html))
     assert len(BeautifulSoup(article.body_html, "lxml").find_all("img")) == 4
+
+
+# --- read in a parse worker ---------------------------------------------------------------------
+
+
+def test_the_page_reader_needs_no_scrapy() -> None:
+    """Parse workers import the reader's module: importing all of Scrapy there would cost every worker."""
+    code = "import sys, crawler.sources.wechat; print('scrapy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False"]
+
+
+def test_the_worker_reads_what_a_rerender_reads() -> None:
+    """The spider's worker call (body, the response's encoding) and the raw archive's path give one article."""
+    body = gzip.decompress((WECHAT / "pages" / "wae_normal_03_yinji_blockquote_qr.html.gz").read_bytes())
+    reached_by = ["https://mp.weixin.qq.com/s/abcdefgh12"]
+    raw = RawSource(wechat.SOURCE, "https://mp.weixin.qq.com/s/x", body, "2026-01-01T00:00:00Z",
+                    headers={"content-type": "text/html; charset=utf-8"}, context={"reached_by": reached_by})
+    settings = Settings({"WECHAT_SOURCE_NAME": "wechat", "TEXT_SHARE_TITLE_LENGTH": 64, "SAVED_PAGE_MAXSIZE": 1 << 24})
+    assert wechat.text_encoding(raw) == "utf-8"
+    read = wechat.read_page(body, raw.url, "utf-8", wechat.ReadOptions.of(settings), reached_by)
+    again = wechat.article_from_raw(raw, settings)
+    assert read.kind == wechat.NORMAL and read.article is not None and read.article.raw is None
+    assert again.raw is raw
+    again.raw = None
+    assert read.article == again
+    assert "wechat:s_abcdefgh12" in again.aliases

@@ -17,21 +17,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from html import escape, unescape
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from bs4 import BeautifulSoup
 from lxml import etree
-from scrapy.http import TextResponse
-from scrapy.settings import BaseSettings
+from w3lib.encoding import html_to_unicode
 
-from crawler.inputs import GZIP_MAGIC, decode_saved, saved_page_limit
-from crawler.rawsource import to_response
 from crawler.sources import SourceError, wechat_page
 from crawler.sources.wechat_clean import clean_body, junk_rules
 from crawler.sources.wechat_url import WECHAT_HOST, article_identity, canonical_url
 from pipelines.archive import RawSource
 from pipelines.article import Article, Attribution
 from pipelines.limits import TooDeep, check_depth
+
+if TYPE_CHECKING:  # not imported at run time: parse workers need no Scrapy
+    from scrapy.settings import BaseSettings
 
 SOURCE = "wechat"
 #: Namespace of WeChat identities in aliases, shared with other sources' republish links.
@@ -484,27 +485,70 @@ def is_wechat_page(html: str) -> bool:
     return any(marker in html for marker in ('id="js_content"', 'id="js_article"', "weui-msg__title", 'id="js_verify"'))
 
 
-def page_of_raw(raw: RawSource, settings: BaseSettings) -> Page:
-    """The classified page a raw source holds, decoded as the crawl's response was (its charset,
-    else the page's own; a gzipped saved page gunzipped up to ``SAVED_PAGE_MAXSIZE``)."""
+@dataclass(frozen=True)
+class ReadOptions:
+    """The settings reading a page depends on, as plain values a parse worker can be sent."""
+
+    source: str  #: ``WECHAT_SOURCE_NAME``
+    junk: dict[str, Any]  #: ``WECHAT_JUNK_RULES``
+    title_length: int  #: ``TEXT_SHARE_TITLE_LENGTH``
+    saved_limit: int  #: ``SAVED_PAGE_MAXSIZE`` (a gzipped saved page is gunzipped up to it)
+
+    @classmethod
+    def of(cls, settings: BaseSettings) -> ReadOptions:
+        from crawler.inputs import saved_page_limit  # Scrapy's: the crawl's process only
+
+        return cls(settings.get("WECHAT_SOURCE_NAME"), settings.getdict("WECHAT_JUNK_RULES"),
+                   settings.getint("TEXT_SHARE_TITLE_LENGTH"), saved_page_limit(settings))
+
+
+@dataclass
+class PageRead:
+    """What a page gave: its kind, and its Article or (for SHARE) the original it shares."""
+
+    kind: str
+    article: Article | None = None
+    share_url: str = ""
+
+
+def text_encoding(raw: RawSource) -> str | None:
+    """The encoding the crawl's response for ``raw`` reads its text with (its charset, else the
+    page's own), or None for a gzipped or non-text answer (a saved page: ``decode_saved``)."""
+    from scrapy.http import TextResponse  # the crawl's process only: parse workers need no Scrapy
+
+    from crawler.inputs import GZIP_MAGIC
+    from crawler.rawsource import to_response
+
     response = to_response(raw)
-    if isinstance(response, TextResponse) and raw.body[:2] != GZIP_MAGIC:
-        html = response.text
-    else:
-        html = decode_saved(raw.body, saved_page_limit(settings))
-    return classify(html, raw.url)
+    return response.encoding if isinstance(response, TextResponse) and raw.body[:2] != GZIP_MAGIC else None
 
 
-def article_from_raw(raw: RawSource, settings: BaseSettings, page: Page | None = None) -> Article:
-    """The Article of a page kept in the raw archive: what the spider's callback and ``scrapy rerender``
-    both call (``page``: the raw source already classified; ``context["reached_by"]``: the URLs that led
-    to the page, whose identities become aliases)."""
-    article = article_from_page(
-        page or page_of_raw(raw, settings),
-        source=settings.get("WECHAT_SOURCE_NAME"),
-        junk=settings.getdict("WECHAT_JUNK_RULES"),
-        reached_by=raw.context.get("reached_by", []),
-        title_length=settings.getint("TEXT_SHARE_TITLE_LENGTH"),
-    )
-    article.raw = raw
-    return article
+def page_text(body: bytes, encoding: str | None, saved_limit: int) -> str:
+    """The page's text: as Scrapy's ``TextResponse.text`` decodes it with ``encoding``; without one,
+    a saved page's (gunzipped up to ``saved_limit``, decoded as it declares)."""
+    if encoding is not None:
+        return html_to_unicode(f"charset={encoding}", body)[1]
+    from crawler.inputs import decode_saved  # only for saved pages that are no text answer
+
+    return decode_saved(body, saved_limit)
+
+
+def read_page(body: bytes, url: str, encoding: str | None, options: ReadOptions, reached_by: list[str]) -> PageRead:
+    """A page's answer read: classified, and its Article (without its raw source) unless it shares
+    another. What a parse worker (``pipelines.workers``) runs for the spider; raises SourceError."""
+    page = classify(page_text(body, encoding, options.saved_limit), url)
+    if page.kind == SHARE:
+        return PageRead(SHARE, share_url=page.share_url)
+    article = article_from_page(page, options.source, options.junk, reached_by, options.title_length)
+    return PageRead(page.kind, article)
+
+
+def article_from_raw(raw: RawSource, settings: BaseSettings) -> Article:
+    """The Article of a page kept in the raw archive (``scrapy rerender``): read as the spider's
+    worker reads it (``context["reached_by"]``: the URLs that led to the page, whose identities
+    become aliases); a SourceError ``share`` for a page sharing another."""
+    read = read_page(raw.body, raw.url, text_encoding(raw), ReadOptions.of(settings), raw.context.get("reached_by", []))
+    if read.article is None:
+        raise SourceError("share", f"page shares {read.share_url}; follow it instead")
+    read.article.raw = raw
+    return read.article

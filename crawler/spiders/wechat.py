@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -26,7 +27,9 @@ from crawler.sources import SourceError
 from crawler.sources import wechat as source
 from crawler.sources.wechat_url import article_identity, is_wechat_url
 from crawler.spiders.base import ArticleSpider, GivenUrls
+from pipelines.adapters import render_pool
 from pipelines.article import Article
+from pipelines.render import RenderError
 
 #: Shares followed before giving up (a share of a share is not followed).
 MAX_SHARE_HOPS = 1
@@ -116,44 +119,55 @@ class WechatPages(ArticleSpider):
                 continue
             yield self.page_request(url)
 
-    def parse_page(self, response: Response) -> Iterator[Article | Request]:
+    async def parse_page(self, response: Response) -> AsyncIterator[Article | Request]:
         """Classify the page: its Article (unless stored), a request for the original it shares,
-        or a named failure."""
-        self._done()
-        yield from self.unless_stored(response, self._read_page(response))
-
-    def _read_page(self, response: Response) -> Iterator[Article | Request]:
+        or a named failure. The page is read in a parse worker (``pipelines.workers``): the crawl's
+        own thread only fetches, and keeps the raw source. Its place among the outstanding pages is
+        released once it is read: an anti-crawl page backs the host off before the next is sent."""
         url = response.meta.get("article_url", response.url)
         reached_by = [url, *response.meta.get("redirect_urls", []), *response.meta.get("via", [])]
         raw = rawsource.from_response(response, source.SOURCE, {"reached_by": reached_by})
         try:
-            page = source.page_of_raw(raw, self.settings)
-            if page.kind == source.SHARE:
-                yield from self._follow_share(response, page)
-                return
-            article = source.article_from_raw(raw, self.settings, page)
+            read = await render_pool(self.crawler).run(
+                source.read_page, raw.body, raw.url, source.text_encoding(raw), self.read_options, reached_by,
+            )
         except SourceError as exc:
             if exc.reason == source.ANTI_CRAWL:
                 self.back_off(response)
             self.fail(url, exc.reason, exc.detail)
             return
-        self.crawler.stats.inc_value(f"wechat/page/{page.kind}")
-        yield article
+        except RenderError as exc:  # the worker died on it, twice
+            self.fail(url, exc.reason, str(exc))
+            return
+        finally:
+            self._done()
+        if read.article is None:
+            for request in self._follow_share(response, read.share_url):
+                yield request
+            return
+        read.article.raw = raw
+        self.crawler.stats.inc_value(f"wechat/page/{read.kind}")
+        for article in self.unless_stored(response, [read.article]):
+            yield article
 
-    def _follow_share(self, response: Response, page: source.Page) -> Iterator[Request]:
+    @cached_property
+    def read_options(self) -> source.ReadOptions:
+        return source.ReadOptions.of(self.settings)
+
+    def _follow_share(self, response: Response, share_url: str) -> Iterator[Request]:
         url = response.meta.get("article_url", response.url)
         hops = response.meta.get("share_hops", 0)
-        refused = check_url(page.share_url, list_setting(self.settings, "SHARE_ALLOWED_HOSTS"))
+        refused = check_url(share_url, list_setting(self.settings, "SHARE_ALLOWED_HOSTS"))
         if hops >= MAX_SHARE_HOPS:
-            self.fail(url, "share-of-share", f"shares {page.share_url}, itself reached through a share")
+            self.fail(url, "share-of-share", f"shares {share_url}, itself reached through a share")
         elif refused:
-            self.fail(url, DISALLOWED_URL, f"shares {page.share_url!r}: {refused} (SHARE_ALLOWED_HOSTS)")
-        elif self.is_backed_off(page.share_url):
-            self.report_not_attempted(page.share_url)
+            self.fail(url, DISALLOWED_URL, f"shares {share_url!r}: {refused} (SHARE_ALLOWED_HOSTS)")
+        elif self.is_backed_off(share_url):
+            self.report_not_attempted(share_url)
         else:
-            self.logger.info("%s shares %s; following it", url, page.share_url)
+            self.logger.info("%s shares %s; following it", url, share_url)
             self.crawler.stats.inc_value("wechat/page/share")
-            yield self.page_request(page.share_url, via=[url, *response.meta.get("via", [])], hops=hops + 1)
+            yield self.page_request(share_url, via=[url, *response.meta.get("via", [])], hops=hops + 1)
 
     def page_failed(self, failure: Failure) -> None:
         self._done()
