@@ -8,6 +8,9 @@ is parsed once here; the source reads its elements, texts and scripts from this 
 cleaning stage (``wechat_clean``) gets the small ``#js_content`` subtree serialized exactly as
 ``str(tag)`` of the BeautifulSoup tree did, so every output stays byte-identical. The rules
 copied from BeautifulSoup (4.x, ``"lxml"`` builder, ``minimal`` formatter) are named below.
+Where libxml2's own tree differs from what it told BeautifulSoup: a bare boolean attribute
+(``_BOOLEAN``), and a ``<!DOCTYPE>`` inside the content, which BeautifulSoup kept as a
+declaration and the tree drops (the render drops it as well: same Markdown).
 
 This module needs no Scrapy: it runs in the parse workers (``pipelines.workers``).
 """
@@ -51,6 +54,7 @@ _ESCAPE = re.compile(r"[&<>]")
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _NON_SPACE = re.compile(r"\S+")
 _SPACES = re.compile(r"\s+")
+_CONTENT_CHARSET = re.compile(r"((^|;)\s*charset=)([^;]*)", re.M)
 
 
 def parse(html: str) -> etree._Element:
@@ -150,9 +154,17 @@ def _string(value: str, parent: str, preserve: bool) -> str:
     return value if parent in _RAW else _ESCAPE.sub(lambda m: _ENTITIES[m.group()], value)
 
 
-def _attribute(name: str, value: str, tag: str) -> str:
+def _attribute(name: str, value: str, element: etree._Element) -> str:
+    """One attribute as BeautifulSoup writes it: list attributes re-joined, a ``<meta>``'s charset
+    as the output's (``utf-8``), ``&<>`` escaped, quoted with ``"`` unless the value holds one."""
+    tag = element.tag
     if name in _LIST_ATTRIBUTES["*"] or name in _LIST_ATTRIBUTES.get(tag, ()):
         value = " ".join(_NON_SPACE.findall(value))
+    elif tag == "meta" and name == "charset":
+        value = "utf-8"
+    elif (tag == "meta" and name == "content" and element.get("charset") is None
+          and (element.get("http-equiv") or "").lower() == "content-type"):
+        value = _CONTENT_CHARSET.sub(lambda match: match.group(1) + "utf-8", value)
     elif name in _BOOLEAN and value == name:
         value = ""
     value = _ESCAPE.sub(lambda m: _ENTITIES[m.group()], value)
@@ -172,7 +184,7 @@ def _write(element: etree._Element, out: list[str], preserve: bool) -> None:
     elif tag is etree.ProcessingInstruction:
         out.append(f"<?{element.target} {element.text or ''}>")
     elif isinstance(tag, str):
-        attributes = "".join(" " + _attribute(name, value, tag) for name, value in sorted(element.attrib.items()))
+        attributes = "".join(" " + _attribute(name, value, element) for name, value in sorted(element.attrib.items()))
         if tag in _VOID and not element.text and not len(element):
             out.append(f"<{tag}{attributes}/>")
         else:
