@@ -38,6 +38,12 @@ _LIST_ATTRIBUTES = {
     "object": frozenset({"archive"}), "area": frozenset({"rel"}), "icon": frozenset({"sizes"}),
     "iframe": frozenset({"sandbox"}), "output": frozenset({"for"}),
 }
+#: libxml2 gives these attributes their own name as value when they stand bare (``<td nowrap>``),
+#: where BeautifulSoup kept an empty value; bare is far likelier than ``nowrap="nowrap"``.
+_BOOLEAN = frozenset({
+    "checked", "compact", "declare", "defer", "disabled", "ismap", "multiple", "nohref", "noresize",
+    "noshade", "nowrap", "readonly", "selected",
+})
 _NONWHITESPACE = re.compile(r"\S+")
 _CONTENT_CHARSET = re.compile(r"((^|;)\s*charset=)([^;]*)", re.M)
 #: Markup placing itself outside the body (a doctype, ``<html>``, ``<head>``, …): libxml2 tells BeautifulSoup
@@ -90,6 +96,12 @@ def parse(html: str) -> etree._Element | None:
     return body
 
 
+def normalize(body: etree._Element) -> None:
+    """BeautifulSoup's whitespace reading applied to a ``<body>`` parsed elsewhere (a whole page,
+    ``crawler/sources/wechat_page.py``), as ``parse`` applies it to its own."""
+    _normalize(body)
+
+
 def remove(node: etree._Element) -> None:
     """Take ``node`` and what it holds out of the tree, keeping the text after it (``decompose``)."""
     node.clear(keep_tail=True)
@@ -128,6 +140,8 @@ def _attribute(tag: str, name: str, value: str, element: etree._Element) -> str:
     elif (tag == "meta" and name == "content" and element.get("charset") is None
           and (element.get("http-equiv") or "").lower() == "content-type"):
         value = _CONTENT_CHARSET.sub(lambda match: match.group(1) + "utf-8", value)
+    elif name in _BOOLEAN and value == name:
+        value = ""
     value = _escape(value)
     if '"' not in value:
         return f'{name}="{value}"'
@@ -136,34 +150,60 @@ def _attribute(tag: str, name: str, value: str, element: etree._Element) -> str:
     return f'{name}="{value.replace(chr(34), "&quot;")}"'
 
 
+def _contents(node: etree._Element, raw: bool) -> list[etree._Element | str]:
+    """What ``node`` holds, in order: its strings (escaped, unless ``raw``) and its children."""
+    items: list[etree._Element | str] = []
+    if node.text:
+        items.append(node.text if raw else _escape(node.text))
+    for child in node:
+        items.append(child)
+        if child.tail:
+            items.append(child.tail if raw else _escape(child.tail))
+    return items
+
+
+def _write_all(items: list[etree._Element | str], out: list[str]) -> None:
+    """``items`` written in order, without recursion (content may nest ``MAX_DEPTH`` deep, more
+    than Python's recursion limit allows at two calls a level)."""
+    stack = items[::-1]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            out.append(node)
+            continue
+        tag = node.tag
+        if tag is etree.Comment:
+            out.append(f"<!--{node.text or ''}-->")
+            continue
+        if tag is etree.PI:
+            out.append(f"<?{node.target} {node.text or ''}>")
+            continue
+        if not isinstance(tag, str):  # an entity reference: libxml2's HTML parser makes none
+            raise ValueError(f"unexpected node {node!r}")
+        if tag == _REMOVED:
+            continue
+        attributes = "".join(" " + _attribute(tag, name, value, node) for name, value in sorted(node.attrib.items()))
+        if tag in _VOID and node.text is None and len(node) == 0:
+            out.append(f"<{tag}{attributes}/>")
+            continue
+        out.append(f"<{tag}{attributes}>")
+        stack.append(f"</{tag}>")
+        stack.extend(_contents(node, tag in _CDATA_CONTAINING)[::-1])
+
+
 def _write(node: etree._Element, out: list[str]) -> None:
-    tag = node.tag
-    if tag is etree.Comment:
-        out.append(f"<!--{node.text or ''}-->")
-        return
-    if tag is etree.PI:
-        out.append(f"<?{node.target} {node.text or ''}>")
-        return
-    if not isinstance(tag, str):  # an entity reference: libxml2's HTML parser makes none
-        raise ValueError(f"unexpected node {node!r}")
-    if tag == _REMOVED:
-        return
-    attributes = "".join(" " + _attribute(tag, name, value, node) for name, value in sorted(node.attrib.items()))
-    if tag in _VOID and node.text is None and len(node) == 0:
-        out.append(f"<{tag}{attributes}/>")
-        return
-    out.append(f"<{tag}{attributes}>")
-    _write_contents(node, out, tag in _CDATA_CONTAINING)
-    out.append(f"</{tag}>")
+    _write_all([node], out)
 
 
 def _write_contents(node: etree._Element, out: list[str], raw: bool) -> None:
-    if node.text:
-        out.append(node.text if raw else _escape(node.text))
-    for child in node:
-        _write(child, out)
-        if child.tail:
-            out.append(child.tail if raw else _escape(child.tail))
+    _write_all(_contents(node, raw), out)
+
+
+def outer_html(node: etree._Element) -> str:
+    """``str(tag)`` of the element BeautifulSoup would have made of ``node`` (not the text after it)."""
+    out: list[str] = []
+    _write(node, out)
+    return "".join(out)
 
 
 def inner_html(node: etree._Element) -> str:

@@ -138,3 +138,14 @@ def test_detail_bodies_are_unchanged() -> None:
         assert article.body_html == repair_text(body)  # as Article keeps any body
         assert (article.attribution is None) == credited
     assert "风险提示" not in article.body_html and re.search("末", article.body_html)
+
+
+def test_outer_html_and_bare_boolean_attributes() -> None:
+    """HAND-MADE: ``outer_html`` is ``str(tag)``; a bare boolean attribute, which libxml2's tree gives its
+    own name as value, is written empty as BeautifulSoup wrote it."""
+    html = '<p class=" a  b " id=x>t<input disabled><br></p><table><tr><td nowrap>n</td></tr></table>'
+    body = souplike.parse(html)
+    assert body is not None
+    soup = BeautifulSoup(html, "lxml")
+    assert [souplike.outer_html(node) for node in body] == [str(tag) for tag in soup.body.find_all(recursive=False)]
+    assert 'disabled=""' in souplike.outer_html(body[0]) and 'nowrap=""' in souplike.outer_html(body[-1])

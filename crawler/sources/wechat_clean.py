@@ -13,13 +13,13 @@ no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import unescape
 
 from bs4 import BeautifulSoup, NavigableString, PageElement, Tag
 
-from pipelines import literal
+from pipelines import literal, tree
 
 #: Elements that are page machinery, never article content.
 SCAFFOLDING = (
@@ -104,18 +104,6 @@ class Cleaner:
         node.replace_with(paragraph)
 
 
-def _find(root: Tag, names: str | Collection[str]) -> list[Tag]:
-    """``root.find_all(names)``: the tags below ``root`` of those names, in document order, without
-    BeautifulSoup's filter machinery (matching every tag through it was most of the cleaning's cost)."""
-    wanted = {names} if isinstance(names, str) else names
-    return [node for node in root.descendants if isinstance(node, Tag) and node.name in wanted]
-
-
-def _has(root: Tag, names: Collection[str]) -> bool:
-    """``root.find(names) is not None``."""
-    return any(isinstance(node, Tag) and node.name in names for node in root.descendants)
-
-
 def _style(tag: Tag) -> str:
     return unescape(str(tag.get("style") or ""))
 
@@ -132,7 +120,7 @@ def _image_url(img: Tag) -> str:
 def remove_scaffolding(cleaner: Cleaner) -> None:
     """Scripts, styles, editor settings, cards and hidden elements go (no CSS or JS may leak)."""
     soup = cleaner.soup
-    for tag in _find(soup, SCAFFOLDING):
+    for tag in tree.tags(soup, SCAFFOLDING):
         tag.decompose()
     for tag in soup.find_all(class_=list(SCAFFOLDING_CLASSES)):
         if tag.parent is not None:
@@ -145,7 +133,7 @@ def remove_scaffolding(cleaner: Cleaner) -> None:
 def fix_images(cleaner: Cleaner) -> None:
     """Lazy images get a real ``src``; CSS background images (also lazy: ``data-lazy-bgimg``)
     become images just before their box."""
-    for img in _find(cleaner.soup, "img"):
+    for img in tree.tags(cleaner.soup, "img"):
         url = _image_url(img)
         if url:
             alt = str(img.get("alt") or "").strip()
@@ -163,7 +151,7 @@ def fix_images(cleaner: Cleaner) -> None:
                 tag.insert_before(paragraph)
             else:
                 tag.insert_before(img)
-    for image in _find(cleaner.soup, "image"):  # SVG <image href> inside editor graphics
+    for image in tree.tags(cleaner.soup, "image"):  # SVG <image href> inside editor graphics
         url = str(image.get("xlink:href") or image.get("href") or "").strip()
         svg = image.find_parent("svg")
         if url and not url.startswith("data:") and svg is not None:
@@ -185,7 +173,7 @@ def fix_code_blocks(cleaner: Cleaner) -> None:
     any other ``pre`` become ``<pre data-lang><code>`` with real newlines."""
     for index in cleaner.soup.find_all("ul", class_="code-snippet__line-index"):
         index.decompose()
-    for pre in _find(cleaner.soup, "pre"):
+    for pre in tree.tags(cleaner.soup, "pre"):
         lang = str(pre.get("data-lang") or "").strip()
         code = cleaner.new("code", _code_lines(pre))
         pre.clear()
@@ -209,28 +197,28 @@ def fix_formulas(cleaner: Cleaner) -> None:
 def fix_embeds(cleaner: Cleaner) -> None:
     """Audio, video and music players become links to their media."""
     soup = cleaner.soup
-    for voice in _find(soup, ("mpvoice", "mp-common-mpaudio")):
+    for voice in tree.tags(soup, ("mpvoice", "mp-common-mpaudio")):
         fileid = voice.get("voice_encode_fileid") or voice.get("data-voice_encode_fileid")
         name = unescape(unescape(str(voice.get("name") or ""))).replace("\xa0", " ").strip()
         if fileid:
             cleaner.link_block(voice, f"音频：{name}" if name else "音频", VOICE_URL.format(fileid))
         else:
             voice.decompose()
-    for music in _find(soup, "qqmusic"):
+    for music in tree.tags(soup, "qqmusic"):
         mid = music.get("mid") or music.get("musicid")
         name = " - ".join(str(music.get(key)).strip() for key in ("music_name", "singer") if music.get(key))
         if mid:
             cleaner.link_block(music, f"音乐：{name}" if name else "音乐", MUSIC_URL.format(mid))
         else:
             music.decompose()
-    for frame in _find(soup, "iframe"):
+    for frame in tree.tags(soup, "iframe"):
         url = unescape(str(frame.get("data-src") or frame.get("src") or "")).strip()
         if "video_iframe" in (frame.get("class") or []) and url:
             vid = re.search(r"[?&]vid=([A-Za-z0-9]+)", url)
             cleaner.link_block(frame, "视频", VIDEO_URL.format(vid.group(1)) if vid else url)
         else:
             frame.decompose()  # votes, ads, mini-program frames: nothing to read here
-    for video in _find(soup, ("mpvideo", "mp-video")):
+    for video in tree.tags(soup, ("mpvideo", "mp-video")):
         url = str(video.get("data-src") or video.get("src") or "").strip()
         if url:
             cleaner.link_block(video, "视频", url)
@@ -244,8 +232,8 @@ def unwrap_nesting(cleaner: Cleaner) -> None:
     broken across lines); unwrap them there,
     ending each with a line break so separate lines stay separate."""
     soup = cleaner.soup
-    for container in _find(soup, _LINE_CONTAINERS):
-        for inner in _find(container, _NESTING):
+    for container in tree.tags(soup, _LINE_CONTAINERS):
+        for inner in tree.tags(container, _NESTING):
             if inner.parent is None:
                 continue
             if inner.name in _NESTING and any(isinstance(c, Tag) and c.name in ("ul", "ol", "table", "pre", "blockquote") for c in inner.children):
@@ -253,7 +241,7 @@ def unwrap_nesting(cleaner: Cleaner) -> None:
             if container.name not in _HEADINGS and inner.get_text(strip=True) and _followed_by_content(inner):
                 inner.append(cleaner.new("br"))
             inner.unwrap()
-    for container in _find(soup, _LINE_CONTAINERS):
+    for container in tree.tags(soup, _LINE_CONTAINERS):
         _strip_trailing_breaks(container)
 
 
@@ -273,13 +261,13 @@ def drop_empty(cleaner: Cleaner) -> None:
     lose the spaces at their edges (``##  标题``). Bold runs with spaces inside their edges
     are pipelines.emphasis's business, as for any source."""
     soup = cleaner.soup
-    for tag in _find(soup, _INLINE_EMPHASIS):
-        if not tag.get_text().strip() and not _has(tag, _CONTENT_ELEMENTS):
+    for tag in tree.tags(soup, _INLINE_EMPHASIS):
+        if not tag.get_text().strip() and tree.first(tag, _CONTENT_ELEMENTS) is None:
             tag.unwrap()
-    for heading in _find(soup, _HEADINGS):
+    for heading in tree.tags(soup, _HEADINGS):
         _trim_edges(heading)
-    for tag in _find(soup, ("p", "section", "div", "li", "blockquote", *_HEADINGS)):
-        if tag.parent is not None and not tag.get_text().strip() and not _has(tag, _CONTENT_ELEMENTS):
+    for tag in tree.tags(soup, ("p", "section", "div", "li", "blockquote", *_HEADINGS)):
+        if tag.parent is not None and not tag.get_text().strip() and tree.first(tag, _CONTENT_ELEMENTS) is None:
             tag.decompose()
 
 
@@ -298,7 +286,7 @@ def _text_runs(soup: BeautifulSoup) -> list[list[PageElement]]:
     a reader sees, whether a paragraph or text loose in an editor ``section``."""
     order = {id(node): i for i, node in enumerate(soup.descendants)}
     runs: list[list[PageElement]] = []
-    for block in _find(soup, _BLOCKS):
+    for block in tree.tags(soup, _BLOCKS):
         run: list[PageElement] = []
         for child in block.children:
             if isinstance(child, Tag) and child.name in _BLOCKS:
@@ -320,7 +308,7 @@ def remove_junk(cleaner: Cleaner) -> None:
     rules, soup = cleaner.rules, cleaner.soup
     if rules.images:
         images = [re.compile(p) for p in rules.images]
-        for img in _find(soup, "img"):
+        for img in tree.tags(soup, "img"):
             if any(p.search(str(img.get("src") or "")) for p in images):
                 img.decompose()
     if rules.trailer:
