@@ -16,7 +16,7 @@ from bs4.dammit import EntitySubstitution
 from bs4.element import AttributeValueWithCharsetSubstitution, PreformattedString
 from bs4.formatter import HTMLFormatter
 
-from pipelines import escape, literal, tree
+from pipelines import escape, literal, souplike, tree
 from pipelines.article import INVALID_TEXT, repair_text
 
 #: Elements whose content is never article text.
@@ -132,7 +132,8 @@ def join_item_paragraphs(soup: BeautifulSoup) -> None:
 
 
 def parse(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "lxml")
+    """``BeautifulSoup(html, "lxml")``, built from lxml's tree (``pipelines.souplike``: a third less CPU)."""
+    return souplike.soup(html)
 
 
 def _attribute(name: str, value: object) -> str:

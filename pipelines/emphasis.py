@@ -191,11 +191,11 @@ def _tokens(block: str) -> list:
     """Characters, with sentinels as paired delimiters; unpaired sentinels are dropped."""
     tokens: list = []
     stack: list[_Delim] = []
-    for char in block:
-        if char not in _KIND:
-            tokens.append(char)
-            continue
-        delimiter, opens = _KIND[char]
+    done = 0  # block[:done] is in tokens
+    for found in _SENTINEL_RE.finditer(block):  # the text between sentinels goes in whole
+        tokens.extend(block[done : found.start()])
+        done = found.end()
+        delimiter, opens = _KIND[found.group()]
         if opens:
             stack.append(_Delim(delimiter, True))
             tokens.append(stack[-1])
@@ -204,6 +204,9 @@ def _tokens(block: str) -> list:
             closer = _Delim(delimiter, False, opener)
             opener.partner = closer
             tokens.append(closer)
+    tokens.extend(block[done:])
+    if not stack:
+        return tokens
     unpaired = {id(d) for d in stack}
     return [t for t in tokens if id(t) not in unpaired]
 
@@ -213,16 +216,21 @@ def _drop(tokens: list, delim: _Delim) -> None:
     tokens.remove(delim.partner)
 
 
+def _delimiter_spans(tokens: list, by_char: bool = False) -> list[tuple[int, int]]:
+    """(start, end) of each maximal run of delimiters in ``tokens`` (``by_char``: of one delimiter
+    character), in order: one pass over the positions of delimiters, not one over every character."""
+    spans: list[tuple[int, int]] = []
+    for at in [k for k, token in enumerate(tokens) if token.__class__ is _Delim]:
+        if spans and spans[-1][1] == at and not (by_char and tokens[at - 1].delimiter[0] != tokens[at].delimiter[0]):
+            spans[-1] = (spans[-1][0], at + 1)
+        else:
+            spans.append((at, at + 1))
+    return spans
+
+
 def _fix_once(tokens: list) -> bool:
     """Make one repair to the first delimiter run that would not render; False if none."""
-    i = 0
-    while i < len(tokens):
-        if isinstance(tokens[i], str):
-            i += 1
-            continue
-        j = i
-        while j < len(tokens) and not isinstance(tokens[j], str):
-            j += 1
+    for i, j in _delimiter_spans(tokens):
         run = tokens[i:j]
         for a, b in zip(run, run[1:]):
             if a.partner is b:  # empty pair
@@ -253,7 +261,6 @@ def _fix_once(tokens: list) -> bool:
             else:
                 _drop(tokens, run[-1])
             return True
-        i = j
     return False
 
 
@@ -284,18 +291,9 @@ def _char_at(tokens: list, index: int) -> str:
 
 def _runs(tokens: list) -> list[_Run]:
     runs: list[_Run] = []
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        if isinstance(token, str):
-            i += 1
-            continue
-        j = i
-        while j < len(tokens) and isinstance(tokens[j], _Delim) and tokens[j].delimiter[0] == token.delimiter[0]:
-            j += 1
+    for i, j in _delimiter_spans(tokens, by_char=True):
         before, after = _char_at(tokens, i - 1), _char_at(tokens, j)
         runs.append(_Run(tokens[i:j], _left_flanking(before, after), _right_flanking(before, after)))
-        i = j
     return runs
 
 
@@ -374,7 +372,7 @@ def _render_block(block: str) -> str:
         span = lambda o: tokens.index(o.partner) - tokens.index(o)  # noqa: E731
         worst = min(_pairs(tokens), key=lambda o: (_problems(_without(tokens, o)), span(o)))
         _drop(tokens, worst)
-    return "".join(t if isinstance(t, str) else t.delimiter for t in tokens)
+    return "".join([t if t.__class__ is str else t.delimiter for t in tokens])
 
 
 def render(markdown: str) -> str:
