@@ -82,14 +82,21 @@ def test_list_item_paragraphs_stay_in_the_item() -> None:  # hand-made
 TYPOGRAPHER = MarkdownIt("commonmark", {"typographer": True}).enable(["replacements", "smartquotes"])
 
 
+def typographer_only_in_markdown_it(text: str) -> str:
+    """``text`` with the replacements markdown-it makes and goldmark's typographer (Hugo's) does not:
+    ``!!!!`` and longer runs as ``!!!``. The text Hugo shows keeps them as written."""
+    return re.sub(r"!{4,}", "!!!", text)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=ALPHABET.replace("+", "") + "..--\"'", min_size=1, max_size=40))  # ``+-``: ± in markdown-it only
 @example('Instinct推出了"可信人际网络"（Trusted）')
 @example("他说：'好的'，it's 1--2 和 a---b...")
 @example("<<书名>> 与 >>>")
+@example("好!!!! 与 !!!!!")  # hand-made: markdown-it makes "!!!" of a run of four or more, goldmark does not
 def test_typographer_changes_no_text(text: str) -> None:
     markdown = html_to_markdown(clean(parse(f"<p>{html.escape(text)}</p>")))
-    expected = re.sub(r"\s+", " ", text).strip()
+    expected = typographer_only_in_markdown_it(re.sub(r"\s+", " ", text).strip())
     if expected:
         assert re.sub(r"\s+", " ", BeautifulSoup(TYPOGRAPHER.render(markdown), "lxml").get_text()).strip() == expected
 
