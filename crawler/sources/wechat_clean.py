@@ -122,10 +122,10 @@ def remove_scaffolding(cleaner: Cleaner) -> None:
     soup = cleaner.soup
     for tag in tree.tags(soup, SCAFFOLDING):
         tag.decompose()
-    for tag in soup.find_all(class_=list(SCAFFOLDING_CLASSES)):
+    for tag in tree.tags(soup, where=lambda t: any(c in SCAFFOLDING_CLASSES for c in t.get_attribute_list("class"))):
         if tag.parent is not None:
             tag.decompose()
-    for tag in soup.find_all(style=_HIDDEN):
+    for tag in tree.tags(soup, where=lambda t: t.get("style") is not None and bool(_HIDDEN.search(str(t["style"])))):
         if tag.parent is not None:
             tag.decompose()
 
@@ -140,7 +140,7 @@ def fix_images(cleaner: Cleaner) -> None:
             img.attrs = {"src": url, **({"alt": alt} if alt and alt not in PLACEHOLDER_ALTS else {})}
         else:
             img.decompose()
-    for tag in cleaner.soup.find_all(lambda t: t.has_attr("data-lazy-bgimg") or _BACKGROUND_URL.search(_style(t))):
+    for tag in tree.tags(cleaner.soup, where=lambda t: t.has_attr("data-lazy-bgimg") or bool(_BACKGROUND_URL.search(_style(t)))):
         match = _BACKGROUND_URL.search(_style(tag))
         url = str(tag.get("data-lazy-bgimg") or "").strip() or (next((g for g in match.groups() if g), "") if match else "")
         if url.strip() and not url.startswith("data:"):
@@ -153,7 +153,7 @@ def fix_images(cleaner: Cleaner) -> None:
                 tag.insert_before(img)
     for image in tree.tags(cleaner.soup, "image"):  # SVG <image href> inside editor graphics
         url = str(image.get("xlink:href") or image.get("href") or "").strip()
-        svg = image.find_parent("svg")
+        svg = tree.ancestor(image, "svg")
         if url and not url.startswith("data:") and svg is not None:
             svg.insert_before(cleaner.new("img", src=url))
 
@@ -161,9 +161,9 @@ def fix_images(cleaner: Cleaner) -> None:
 def _code_lines(pre: Tag) -> str:
     """A code block's text: one line per ``<code>`` child (WeChat's format), else the text
     with ``<br>`` as line breaks."""
-    for br in pre.find_all("br"):
+    for br in tree.tags(pre, "br"):
         br.replace_with("\n")
-    lines = pre.find_all("code", recursive=False)
+    lines = [child for child in pre.children if isinstance(child, Tag) and child.name == "code"]
     text = "\n".join(line.get_text() for line in lines) if len(lines) > 1 else pre.get_text()
     return text.replace("\xa0", " ")  # editors indent code with &nbsp;
 
@@ -171,7 +171,7 @@ def _code_lines(pre: Tag) -> str:
 def fix_code_blocks(cleaner: Cleaner) -> None:
     """``section.code-snippet__fix > ul.code-snippet__line-index + pre[data-lang] > code*`` and
     any other ``pre`` become ``<pre data-lang><code>`` with real newlines."""
-    for index in cleaner.soup.find_all("ul", class_="code-snippet__line-index"):
+    for index in tree.tags(cleaner.soup, "ul", lambda t: "code-snippet__line-index" in t.get_attribute_list("class")):
         index.decompose()
     for pre in tree.tags(cleaner.soup, "pre"):
         lang = str(pre.get("data-lang") or "").strip()
@@ -183,7 +183,7 @@ def fix_code_blocks(cleaner: Cleaner) -> None:
 
 def fix_formulas(cleaner: Cleaner) -> None:
     """``data-formula`` LaTeX becomes literal Markdown: ``$…$`` inline, ``$$…$$`` as a block."""
-    for node in cleaner.soup.find_all(attrs={"data-formula": True}):
+    for node in tree.tags(cleaner.soup, where=lambda t: t.get("data-formula") is not None):
         if node.parent is None:
             continue
         latex = unescape(str(node["data-formula"])).strip()
@@ -273,10 +273,10 @@ def drop_empty(cleaner: Cleaner) -> None:
 
 def _trim_edges(tag: Tag) -> None:
     """Strip spaces at the start and end of ``tag``'s text."""
-    strings = tag.find_all(string=True)
+    strings = tree.strings(tag)
     if strings and strings[0][:1].isspace():
         strings[0].replace_with(strings[0].lstrip())
-    strings = tag.find_all(string=True)
+    strings = tree.strings(tag)
     if strings and strings[-1][-1:].isspace():
         strings[-1].replace_with(strings[-1].rstrip())
 
