@@ -97,11 +97,17 @@ def versions(root: Path, key: str) -> list[Version]:
     return found
 
 
+#: zlib's fastest level: a 3 MB WeChat page compresses in ~50 ms of the crawl's CPU instead of ~300 ms
+#: at gzip's default (9), for ~20% more bytes (a 15 KB API answer: the same size, in ~0.4 ms).
+COMPRESS_LEVEL = 1
+
+
 def encode(raw: RawSource) -> bytes:
     header = {"parser": raw.parser, "url": raw.url, "status": raw.status, "fetched": raw.fetched,
               "headers": raw.headers, "context": raw.context}
     # mtime=0: the same raw source always compresses to the same bytes
-    return gzip.compress(json.dumps(header, ensure_ascii=False, sort_keys=True).encode() + b"\n" + raw.body, mtime=0)
+    data = json.dumps(header, ensure_ascii=False, sort_keys=True).encode() + b"\n" + raw.body
+    return gzip.compress(data, compresslevel=COMPRESS_LEVEL, mtime=0)
 
 
 def decode(data: bytes) -> RawSource:
