@@ -210,6 +210,8 @@ def test_js_values() -> None:
     assert js.get("ct") == "1700000000"
     assert js.get("TextContentNoEncode") == "line\nline2"
     assert js.member("title") == "T's"
+    with pytest.raises(KeyError, match="ASSIGNED_NAMES"):  # a name never looked for is refused, not read as missing
+        js.get("msg_source_url")
 
 
 # --- articles -----------------------------------------------------------------------------------

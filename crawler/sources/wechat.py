@@ -206,6 +206,8 @@ class JsVars:
         return self._values[key]
 
     def get(self, name: str) -> str:
+        if name not in ASSIGNED_NAMES:  # never looked for: it would read as missing on every page
+            raise KeyError(f"{name!r} is not in ASSIGNED_NAMES")
         return self._value(self.assigned, name)
 
     def member(self, name: str) -> str:
