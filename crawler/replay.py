@@ -35,6 +35,14 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 
+class ReplayHTTPServer(ThreadingHTTPServer):
+    """A threading server whose listen queue holds a crawl's burst of connections: at the default 5,
+    a busy machine that accepts late drops the rest, and a client's SYN retries (1, 2, 4, 8, 16 s)
+    outlast its download timeout."""
+
+    request_queue_size = 128
+
+
 class Route:
     def __init__(self, spec: dict[str, Any], base: Path):
         self.path = spec["path"]
@@ -83,7 +91,7 @@ class ReplayServer:
         self.routes = [Route(route, routes_file.parent) for route in spec["routes"]]
         self.requests: list[str] = []
         self.lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        self.httpd = ReplayHTTPServer(("127.0.0.1", port), self._handler())
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property

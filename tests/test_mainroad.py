@@ -25,7 +25,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from io import BytesIO
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -35,6 +35,7 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 from PIL import Image
 
+from crawler.replay import ReplayHTTPServer
 from crawler.sources import wallstreetcn, wechat
 from pipelines.summary import ELLIPSIS
 from tests.browser import Browser
@@ -107,7 +108,7 @@ def picture(path: str) -> bytes:
     return out.getvalue()
 
 
-class SiteServer(ThreadingHTTPServer):
+class SiteServer(ReplayHTTPServer):
     """The built ``public/`` over HTTP on 127.0.0.1, and, while ``pictures`` is on, made-up pictures
     under ``/images/<host>/<path>`` standing in for the image hosts (the crawl's rewrite rules point there)."""
 
