@@ -187,13 +187,34 @@ def _movable(tokens: list, index: int) -> bool:
     return _is_punct(char)
 
 
+def _stays(char: str) -> bool:
+    """Whether ``char`` is never moved across a delimiter, whatever its neighbours (see ``_movable``)."""
+    if _is_space(char) or char != escape.plain(char):
+        return False
+    return char not in _MOVABLE_ASCII if char.isascii() else not _is_punct(char)
+
+
+def _add_text(tokens: list, text: str) -> None:
+    """``text`` as tokens: one per character from each end up to the first character that stays
+    (only those can be moved or read next to a delimiter), the stretch between as one string."""
+    first = next((k for k, char in enumerate(text) if _stays(char)), len(text))
+    last = next((k for k in range(len(text) - 1, first, -1) if _stays(text[k])), first)
+    if last - first < 2:
+        tokens.extend(text)
+    else:
+        tokens.extend(text[: first + 1])
+        tokens.append(text[first + 1 : last])
+        tokens.extend(text[last:])
+
+
 def _tokens(block: str) -> list:
-    """Characters, with sentinels as paired delimiters; unpaired sentinels are dropped."""
+    """Characters, with sentinels as paired delimiters; unpaired sentinels are dropped. Text far
+    from delimiters stays in one string (``_add_text``): a paragraph is not a list of its characters."""
     tokens: list = []
     stack: list[_Delim] = []
     done = 0  # block[:done] is in tokens
     for found in _SENTINEL_RE.finditer(block):  # the text between sentinels goes in whole
-        tokens.extend(block[done : found.start()])
+        _add_text(tokens, block[done : found.start()])
         done = found.end()
         delimiter, opens = _KIND[found.group()]
         if opens:
@@ -204,7 +225,7 @@ def _tokens(block: str) -> list:
             closer = _Delim(delimiter, False, opener)
             opener.partner = closer
             tokens.append(closer)
-    tokens.extend(block[done:])
+    _add_text(tokens, block[done:])
     if not stack:
         return tokens
     unpaired = {id(d) for d in stack}
@@ -349,6 +370,11 @@ def _problems(tokens: list) -> int:
     return problems
 
 
+def _length(tokens: list) -> int:
+    """How many characters and delimiters ``tokens`` stand for."""
+    return sum(len(t) if t.__class__ is str else 1 for t in tokens)
+
+
 def _pairs(tokens: list) -> list[_Delim]:
     return [t for t in tokens if isinstance(t, _Delim) and t.opens]
 
@@ -369,7 +395,7 @@ def _render_block(block: str) -> str:
         # Delimiters of two kinds touching between letters can defeat every placement
         # (CommonMark's "rule of 3", ``甲~~**乙**~~``): give up the pair whose loss mends
         # the most, the shortest on a tie.
-        span = lambda o: tokens.index(o.partner) - tokens.index(o)  # noqa: E731
+        span = lambda o: _length(tokens[tokens.index(o) : tokens.index(o.partner)])  # noqa: E731
         worst = min(_pairs(tokens), key=lambda o: (_problems(_without(tokens, o)), span(o)))
         _drop(tokens, worst)
     return "".join([t if t.__class__ is str else t.delimiter for t in tokens])

@@ -31,7 +31,6 @@ BREAK = chr(0x10FFF0)
 #: The code points this module uses for its own marks; found in article text they are forgeries.
 _OWN_MARKS = re.compile("[\U0010ff00-\U0010ffff]")
 _PROTECT = str.maketrans(_TO_PRIVATE)
-_UNPROTECT = str.maketrans(_FROM_PRIVATE)
 #: Any protected character (restore's fast path: most lines hold none).
 _ANY_PROTECTED = re.compile("[" + "".join(_FROM_PRIVATE) + "]")
 #: Where a line's text begins: after indentation, quote markers and a list marker.
@@ -89,10 +88,14 @@ def _in_urls(plain: str) -> set[int]:
     return {i for url in _BARE_URL.finditer(plain) for i in range(url.start(), url.end())}
 
 
+def _plain(found: re.Match[str]) -> str:
+    return _FROM_PRIVATE[found.group()]
+
+
 def _restore_line(line: str) -> str:
     if not _ANY_PROTECTED.search(line):
         return line
-    plain = line.translate(_UNPROTECT)
+    plain = _ANY_PROTECTED.sub(_plain, line)  # not ``translate``: a dict lookup per character of the line
     start = _LINE_PREFIX.match(line).end()  # type: ignore[union-attr]  # on `line`: text markers are still private
     brackets = "](" in plain or "][" in plain or "]:" in plain
     # Hugo's Goldmark reads a heading's trailing ``{…}`` as HTML attributes (style=…, class=…).
@@ -149,13 +152,24 @@ def _restore_line(line: str) -> str:
     return "".join(out)
 
 
+#: Breaks at a line's start (after its quote or list marker too), at its end, and inside it.
+_LEADING_BREAKS = re.compile(rf"^({_LINE_PREFIX.pattern[1:]})(?:{BREAK}[ \t]*)+")
+_TRAILING_BREAKS = re.compile(rf"[ \t]*(?:{BREAK}[ \t]*)+$")
+_BREAKS = re.compile(rf"[ \t]*(?:{BREAK}[ \t]*)+")
+
+
+def _break_line(line: str) -> str:
+    """A line's breaks: at its edges they break nothing and go; inside, each run is a hard break."""
+    line = _TRAILING_BREAKS.sub("", _LEADING_BREAKS.sub(r"\1", line))
+    return _BREAKS.sub("\\\\\n", line)
+
+
 def restore(markdown: str) -> str:
     """Put the protected characters back, escaped only where needed; BREAK becomes a hard break."""
-    # Breaks at a block's edges (after a line's quote or list marker too) break nothing.
-    markdown = re.sub(rf"(^|\n)({_LINE_PREFIX.pattern[1:]})(?:{BREAK}[ \t]*)+", r"\1\2", markdown)
-    markdown = re.sub(rf"[ \t]*(?:{BREAK}[ \t]*)+(?=\n|$)", "", markdown)
-    markdown = re.sub(rf"[ \t]*(?:{BREAK}[ \t]*)+", "\\\\\n", markdown)
-    return "\n".join(_restore_line(line) for line in markdown.split("\n"))
+    lines = markdown.split("\n")
+    if BREAK in markdown:  # a line at a time, and only lines with a break: most have none
+        lines = [part for line in lines for part in (_break_line(line).split("\n") if BREAK in line else (line,))]
+    return "\n".join([_restore_line(line) for line in lines])
 
 
 def plain(char: str) -> str:

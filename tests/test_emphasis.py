@@ -113,3 +113,10 @@ def test_leaves_what_already_renders_alone() -> None:  # hand-made
     assert convert("<h3><strong>每秒生成1000个token</strong></h3>") == "### **每秒生成1000个token**"
     assert convert("<p><strong>法国「星际之门」来了：几年内投1090亿欧元</strong></p>") == "**法国「星际之门」来了：几年内投1090亿欧元**"
     assert convert("<p>即 <strong>HLE、GAIA</strong> 和 <strong>Expert-Level Tasks</strong>。</p>") == "即 **HLE、GAIA** 和 **Expert-Level Tasks**。"
+
+
+def test_punctuation_runs_step_out_inside_long_text() -> None:  # hand-made: long text on both sides of each run
+    convert = lambda body: html_to_markdown(clean(parse(body)))  # noqa: E731
+    assert (convert("<p>开头很长的一句话，后面还有<strong>，，「「重点内容」」：</strong>结尾也很长的一句话。</p>")
+            == "开头很长的一句话，后面还有，**，「「重点内容」」**：结尾也很长的一句话。")
+    assert convert("<p>前面的文字 <em>！？“强调”。。</em>后面的文字很多很多</p>") == "前面的文字 *！？“强调”。*。后面的文字很多很多"
