@@ -40,6 +40,23 @@ def test_store_and_load_keep_the_exact_bytes_and_fields(tmp_path: Path) -> None:
     assert archive.encode(kept) == path.read_bytes()  # the same raw source always gives the same file
 
 
+
+def test_files_are_plain_gzip_and_older_files_still_load(tmp_path: Path) -> None:
+    """The files are gzip as any reader reads it (ISA-L's compressor since issue 13), and a file
+    compressed by zlib, as archives were before, loads to the same raw source (rerender reads both)."""
+    import gzip
+    import zlib
+
+    kept = raw(b"<html>" + "正文 ".encode() * 50_000 + b"</html>")  # hand-made, compressible as a page is
+    path = archive.store(tmp_path, KEY, kept)
+    data = path.read_bytes()
+    assert zlib.decompress(data, 16 + zlib.MAX_WBITS) == gzip.decompress(data)
+    header, _, body = gzip.decompress(data).partition(b"\n")
+    assert body == kept.body and b'"parser": "wallstreetcn"' in header
+    for level in (1, 9):  # archives written before: zlib at level 1, earlier gzip's default 9
+        path.write_bytes(gzip.compress(gzip.decompress(data), compresslevel=level, mtime=0))
+        assert archive.load(tmp_path, KEY) == kept
+
 def test_an_identical_fetch_adds_no_version_but_moves_last_fetched(tmp_path: Path) -> None:
     archive.store(tmp_path, KEY, raw(b"same"))
     archive.store(tmp_path, KEY, raw(b"same", fetched="2026-12-02T08:00:00+00:00"))

@@ -482,7 +482,11 @@ def article_from_raw(raw: RawSource, settings: BaseSettings) -> Article:
     return article
 
 
+#: Characters of a saved file ``looks_like_html`` reads.
+HTML_HEAD_CHARS = 4096
+
+
 def looks_like_html(text: str) -> bool:
     """Whether a saved file is an HTML page (any site's): the generic path takes what no source recognises."""
-    head = text[:4096].lower()
+    head = text[:HTML_HEAD_CHARS].lower()
     return "<html" in head or "<!doctype html" in head or "<body" in head or "<head" in head

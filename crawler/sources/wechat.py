@@ -12,7 +12,7 @@ verification page, all with HTTP 200. Every response is classified first.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
@@ -479,9 +479,10 @@ def article_from_page(
     )
 
 
-def is_wechat_page(html: str) -> bool:
+def is_wechat_page(html: Container[str]) -> bool:
     """Whether saved HTML is a WeChat article page (or one of its error/verification pages):
-    how a saved file given to a backfill is recognised from its own content."""
+    how a saved file given to a backfill is recognised from its own content. ``html``: the page's
+    text, or what answers which strings it holds (``crawler.inputs.SavedPage``, without decoding it)."""
     if WECHAT_HOST not in html:
         return False
     return any(marker in html for marker in ('id="js_content"', 'id="js_article"', "weui-msg__title", 'id="js_verify"'))

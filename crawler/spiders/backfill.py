@@ -25,7 +25,7 @@ from scrapy.http import Response
 from w3lib.url import file_uri_to_path
 
 from crawler.arguments import REFRESH, URLS_FILE_ACCEPTED, Argument, text
-from crawler.inputs import SavedPageError, as_url, decode_saved, read_saved, saved_page_limit
+from crawler.inputs import SavedPage, SavedPageError, as_url, read_saved, saved_page_limit
 from crawler.sources import wallstreetcn, web, wechat
 from crawler.sources.wechat_url import article_identity
 from crawler.spiders import wallstreetcn as wallstreetcn_spider
@@ -43,15 +43,26 @@ class Route:
     prefix: str
     #: the article id an URL names, or None when the URL is not this source's
     identify: Callable[[str], str | None]
-    #: whether a saved file (its text) is one of this source's pages
-    recognizes: Callable[[str], bool]
+    #: whether a saved file is one of this source's pages
+    recognizes: Callable[[SavedPage], bool]
     #: the request for (spider, URL, id — None for a saved file), or None once the spider recorded why not
     request: Callable[[BackfillSpider, str, str | None], Request | None]
 
 
-def saved_text(uri: str, limit: int) -> str:
-    """The text of a saved page (gzip or not), read bounded; ``SavedPageError`` says why it cannot be."""
-    return decode_saved(read_saved(Path(file_uri_to_path(uri)), limit), limit)
+def saved_page(uri: str, limit: int) -> SavedPage:
+    """A saved page (gzip or not), read bounded; ``SavedPageError`` says why it cannot be."""
+    return SavedPage(read_saved(Path(file_uri_to_path(uri)), limit), limit)
+
+
+def is_saved_answer(saved: SavedPage) -> bool:
+    """Whether a saved file is a wallstreetcn API answer: JSON starts with an object, so a file whose
+    text starts otherwise (past JSON's spaces) is not decoded whole to say it is none."""
+    return saved.first(" \t\n\r") == "{" and wallstreetcn.is_detail_answer(saved.text)
+
+
+def is_saved_html(saved: SavedPage) -> bool:
+    """Whether a saved file is any HTML page: ``looks_like_html`` reads only its first characters."""
+    return web.looks_like_html(saved.head(web.HTML_HEAD_CHARS))
 
 
 class BackfillSpider(WebPages, WechatPages):
@@ -83,11 +94,11 @@ class BackfillSpider(WebPages, WechatPages):
         url = as_url(line)  # a line without a scheme is a local path
         if url.startswith("file://"):
             try:
-                text = saved_text(url, saved_page_limit(self.settings))
+                saved = saved_page(url, saved_page_limit(self.settings))
             except SavedPageError as exc:
                 self.fail(url, exc.reason, exc.detail)
                 return None
-            route = next((r for r in ROUTES if r.recognizes(text)), None)
+            route = next((r for r in ROUTES if r.recognizes(saved)), None)
             if route is None:
                 self.skip(url, "unsupported", "saved file is no known source's page")
                 return None
@@ -136,7 +147,7 @@ ROUTES: tuple[Route, ...] = (
     Route(
         prefix=wallstreetcn.SOURCE,
         identify=wallstreetcn.id_from_url,
-        recognizes=wallstreetcn.is_detail_answer,
+        recognizes=is_saved_answer,
         request=BackfillSpider.wallstreetcn_request,
     ),
     Route(
@@ -149,7 +160,7 @@ ROUTES: tuple[Route, ...] = (
     Route(
         prefix=web.ALIAS_PREFIX.rstrip(":"),
         identify=web.web_identity,
-        recognizes=web.looks_like_html,
+        recognizes=is_saved_html,
         request=BackfillSpider.any_page_request,
     ),
 )
