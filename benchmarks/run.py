@@ -48,6 +48,7 @@ class Run:
     peak_rss: int  #: bytes, the largest sum over the process and its descendants seen at once
     returncode: int
     stdout: str
+    own_cpu: float = 0.0  #: CPU seconds of the process itself (last sample, at most 20 ms short): no worker's
 
 
 def _tree(pid: int) -> list[int]:
@@ -84,10 +85,11 @@ def measure(command: list[str], log: Path) -> Run:
         proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=err, text=True)
         peak = 0
         descendants_cpu: dict[int, float] = {}
+        own_cpu = 0.0
         done = threading.Event()
 
         def sample() -> None:
-            nonlocal peak
+            nonlocal peak, own_cpu
             while not done.wait(0.02):
                 total = 0
                 for pid in _tree(proc.pid):
@@ -95,6 +97,8 @@ def measure(command: list[str], log: Path) -> Run:
                     total += rss
                     if pid != proc.pid and cpu:
                         descendants_cpu[pid] = cpu
+                    elif pid == proc.pid and cpu:
+                        own_cpu = cpu
                 peak = max(peak, total)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -106,7 +110,7 @@ def measure(command: list[str], log: Path) -> Run:
         sampler.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
     cpu = usage.ru_utime + usage.ru_stime + sum(descendants_cpu.values())
-    return Run(wall, cpu, peak, proc.returncode, stdout)
+    return Run(wall, cpu, peak, proc.returncode, stdout, own_cpu)
 
 
 def _scrapy(spider: str, output: Path, *args: str) -> list[str]:
@@ -151,6 +155,8 @@ class Result:
         ratio = self.floor.wall / self.ours.wall
         above = (self.ours.cpu - self.floor.cpu) / self.articles * 1000
         out.append(f"  ratio (ours/floor articles/s): {ratio:.2f}   CPU per article above the floor: {above:.1f} ms")
+        own = (self.ours.own_cpu / self.articles * 1000, self.floor.own_cpu / self.articles * 1000)
+        out.append(f"  crawl process alone (no workers), CPU per article: ours {own[0]:.1f} ms, floor {own[1]:.1f} ms")
         out.append("  one article, CPU ms (median): " + ", ".join(f"{name} {ms:.1f}" for name, ms in self.stages.items()))
         cc = self.stages["clean"] + self.stages["convert"]
         out.append(f"  clean + convert / bare html2text: {cc / self.stages['bare html2text']:.2f}")

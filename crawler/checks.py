@@ -428,6 +428,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REPORTS_KEEP", at_least(0), "a whole number ≥ 0"),
     Setting("REPORTS_MAX_AGE_DAYS", seconds, "a number of days ≥ 0"),
     Setting("RENDER_WORKERS", at_least(0), "a whole number of processes ≥ 0 (0: render in the crawl's process)"),
+    Setting("WRITE_THREADS", at_least(0), "a whole number of threads ≥ 0 (0: write in the crawl's process)"),
     Setting("RUN_LOCK", optional_file, 'a lock file path in a folder that can be created, or "" for no lock'),
     # Distributed runs (crawler.distributed)
     Setting("REDIS_URL", redis_url, 'redis://HOST:PORT/DB, or "" for a run in one process'),

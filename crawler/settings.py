@@ -114,6 +114,11 @@ ITEM_PIPELINES = {
 }
 #: Processes parsing and rendering articles beside the crawl (pipelines.workers), so that work uses other cores; 0: in the crawl's own process.
 RENDER_WORKERS = 2
+#: Threads of the file writer, a process beside the crawl writing article files and raw sources
+#: (``pipelines.adapters.file_pool``), so many at once: an atomic write waits ~1–10 ms on the disk
+#: (two fsyncs) and, done in the crawl's thread, left it blocked for most of its time; 0: written in the
+#: crawl's own thread.
+WRITE_THREADS = 4
 #: Items of one response processed at once. A response gives at most one article here, and Scrapy starts
 #: this many tasks for every response that yields anything: its default (100) cost the crawl ~3 ms a response.
 CONCURRENT_ITEMS = 4

@@ -17,7 +17,7 @@ from pipelines.bundles import remove_bundle, remove_files, stale_files
 from pipelines.paths import ArticlePaths, UnsafePath
 from pipelines.render import RenderConfig, RenderError, add_lastmod
 from pipelines.state import Record, StateStore, change_status, content_hash, lastmod, utc_now
-from pipelines.workers import RenderPool
+from pipelines.workers import RenderPool, WorkerDied
 from pipelines.write import write_atomic
 
 logger = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ def render_config(crawler: Crawler) -> RenderConfig:
 
 
 _POOLS: WeakKeyDictionary[Crawler, RenderPool] = WeakKeyDictionary()
+_FILE_POOLS: WeakKeyDictionary[Crawler, RenderPool] = WeakKeyDictionary()
 
 
 def render_pool(crawler: Crawler) -> RenderPool:
@@ -42,6 +43,17 @@ def render_pool(crawler: Crawler) -> RenderPool:
     if crawler not in _POOLS:
         _POOLS[crawler] = RenderPool(crawler.settings.getint("RENDER_WORKERS"))
     return _POOLS[crawler]
+
+
+def file_pool(crawler: Crawler) -> RenderPool:
+    """The crawl's file writer (``WRITE_THREADS``): one process writing article files and raw sources,
+    several at once. Each atomic write waits milliseconds on the disk (two fsyncs), which the crawl's
+    thread would otherwise spend blocked, its downloads and hand-overs to the render workers stalled;
+    a thread of the crawl's own process would wait on the GIL after every system call instead."""
+    if crawler not in _FILE_POOLS:
+        threads = crawler.settings.getint("WRITE_THREADS")
+        _FILE_POOLS[crawler] = RenderPool(1 if threads else 0, threads=threads)
+    return _FILE_POOLS[crawler]
 
 
 def output_path(crawler: Crawler, article: Article, paths: ArticlePaths | None = None) -> Path:
@@ -164,6 +176,7 @@ class ArchivePipeline:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.root = archive_dir(crawler)
+        self.files = file_pool(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -171,12 +184,18 @@ class ArchivePipeline:
 
     async def process_item(self, item: Article) -> Article:
         if item.raw is not None:
-            try:  # inline: a few kB and an fsync cost less here than handing them to a thread (GIL hand-overs)
-                archive.store(self.root, item.key, item.raw)
+            try:  # compressed and written by the file writer: its fsyncs wait there, not in the crawl's thread
+                await self.files.run(archive.store, self.root, item.key, item.raw)
             except OSError as exc:
                 record_failure(self.crawler, item.url, "archive-failed", f"raw source not kept in {self.root}: {exc}")
                 raise DropItem(f"{item.url}: {exc}") from None
+            except WorkerDied as exc:
+                record_failure(self.crawler, item.url, exc.reason, f"raw source not kept: {exc}")
+                raise DropItem(f"{item.url}: {exc}") from None
         return item
+
+    def close_spider(self) -> None:
+        self.files.close()
 
 
 class WritePipeline:
@@ -194,6 +213,7 @@ class WritePipeline:
         self.root = output_root(crawler)
         self.config = render_config(crawler)
         self.state = StateStore(state_path(crawler))
+        self.files = file_pool(crawler)
         self.publishing = bool(crawler.settings.get("SITE_REPO"))
         self.written = 0  #: files written; a count and their folders, not a list growing with the run
         self.folders: set[str] = set()
@@ -224,7 +244,7 @@ class WritePipeline:
             if item.lastmod is not None:
                 item.document = add_lastmod(item.document, item.lastmod, self.config.timezone)
             bundled = self.unpublish(item, path)
-            write_atomic(path, item.document)  # inline, as the archive's store (ArchivePipeline)
+            await self.write(item, path)
             if path.name == "index.md":  # images the article no longer shows (a refresh after an upstream edit)
                 stale = stale_files(path.parent, {p.name for p in bundled})
                 remove_files(stale)
@@ -239,6 +259,14 @@ class WritePipeline:
                           document_hash=digest, path=item.path, aliases=item.aliases, now=now)
         record_written(self.crawler, item.url, status, item.path, item.title)
         return item
+
+    async def write(self, item: Article, path: Path) -> None:
+        """``item.document`` to ``path``, atomically, by the file writer (as the archive's store)."""
+        try:
+            await self.files.run(write_atomic, path, item.document)
+        except WorkerDied as exc:
+            record_failure(self.crawler, item.url, exc.reason, f"{item.path} not written: {exc}")
+            raise DropItem(f"{item.url}: {exc}") from None
 
     def unpublish(self, item: Article, path: Path) -> list[Path]:
         """With a site repo, list the file (and its bundle's images) as unpublished before writing it;
@@ -280,7 +308,7 @@ class WritePipeline:
         else:
             status = rerender.REWRITTEN
             self.unpublish(item, path)
-            write_atomic(path, item.document)
+            await self.write(item, path)
             self.crawler.stats.inc_value("article/written")
             self.written += 1
             self.folders.add(str(path.parent))
@@ -298,6 +326,7 @@ class WritePipeline:
             self.state.mark_unpublished([p.relative_to(self.root).as_posix() for p in paths])
 
     def close_spider(self) -> None:
+        self.files.close()
         self.state.close()
         logger.info(
             "%d file(s) written under %s%s", self.written, self.root, "".join(f"\n  {f}" for f in sorted(self.folders))

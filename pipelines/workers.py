@@ -21,12 +21,20 @@ signs literal Markdown (``pipelines.literal``), is handed to every worker when i
 Workers ignore SIGINT (a Ctrl-C reaches the whole process group): the crawl decides
 when to stop, finishing the articles in flight on the first signal; a worker left
 behind by a killed crawl exits when its pipe to the crawl closes.
+
+A pool with ``threads`` > 1 runs that many calls at once in each worker, in threads: for calls
+that mostly wait (a file's fsync waits on the disk for milliseconds; several at once share the
+journal's commits). Answers then come back in the order calls finish, each tagged with its call's
+number. Such a worker ends on SIGTERM (as ``multiprocessing`` sends its daemons when the crawl's
+process exits) or the end of its pipe only once the calls under way are done: a file it writes
+is never cut short.
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
+import itertools
 import logging
 import multiprocessing
 import os
@@ -34,8 +42,10 @@ import pickle
 import signal
 import struct
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -60,27 +70,70 @@ class WorkerDied(RenderError):
         super().__init__(detail, reason)
 
 
-def _serve(conn: Connection, secret: bytes) -> None:
+def _answer(number: int, function: Callable[..., Any], args: tuple[Any, ...]) -> bytes:
+    """The pickled answer to one call: its number, and its result or the exception it raised."""
+    try:
+        answer: tuple[int, bool, Any] = (number, True, function(*args))
+    except Exception as exc:  # raised in the crawl's process as here
+        answer = (number, False, exc)
+    try:
+        return pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:  # an exception that cannot travel: its text does
+        return pickle.dumps((number, False, RuntimeError(f"{type(answer[2]).__name__}: {answer[2]} ({exc})")))
+
+
+def _serve(conn: Connection, secret: bytes, threads: int = 1) -> None:
     """A worker: calls from the pipe, results (or the exception raised) back, until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     literal.use_secret(secret)
+    if threads > 1:
+        _serve_threads(conn, threads)
+        return
     while True:
         try:
-            function, args = conn.recv()
+            number, function, args = conn.recv()
         except (EOFError, OSError):
             return
         try:
-            answer: tuple[bool, Any] = (True, function(*args))
-        except Exception as exc:  # raised in the crawl's process as here
-            answer = (False, exc)
-        try:
-            data = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
-        except Exception as exc:  # an exception that cannot travel: its text does
-            data = pickle.dumps((False, RuntimeError(f"{type(answer[1]).__name__}: {answer[1]} ({exc})")))
-        try:
-            conn.send_bytes(data)
+            conn.send_bytes(_answer(number, function, args))
         except (EOFError, OSError):
             return
+
+
+class _Stop(Exception):
+    """SIGTERM in a worker with threads: take no more calls, finish those under way."""
+
+
+def _stop(signum: int, frame: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise _Stop
+
+
+def _serve_threads(conn: Connection, threads: int) -> None:
+    """``_serve`` running up to ``threads`` calls at once, each answered when it is done."""
+    sending = threading.Lock()
+
+    def run(number: int, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        data = _answer(number, function, args)
+        with sending:
+            try:
+                conn.send_bytes(data)
+            except (EOFError, OSError):
+                pass  # the crawl is gone: the call was still done whole
+
+    signal.signal(signal.SIGTERM, _stop)
+    executor = ThreadPoolExecutor(threads)
+    try:
+        while True:
+            try:
+                number, function, args = conn.recv()
+            except (EOFError, OSError):
+                return
+            executor.submit(run, number, function, args)
+    except _Stop:
+        return
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)  # calls under way finish; those not started are dropped
 
 
 @contextmanager
@@ -98,16 +151,17 @@ def _main_not_inherited() -> Iterator[None]:
 
 
 class _Worker:
-    def __init__(self, context: multiprocessing.context.ForkServerContext, secret: bytes):
+    def __init__(self, context: multiprocessing.context.ForkServerContext, secret: bytes, threads: int):
         self.conn, theirs = context.Pipe()
-        self.process: BaseProcess = context.Process(target=_serve, args=(theirs, secret), daemon=True)
+        self.process: BaseProcess = context.Process(target=_serve, args=(theirs, secret, threads), daemon=True)
         with _main_not_inherited():
             self.process.start()
         theirs.close()
         self.fd = self.conn.fileno()
         os.set_blocking(self.fd, False)
-        #: calls sent (or being sent) and not answered, oldest first: the first is the one worked on
-        self.calls: deque[Call] = deque()
+        #: calls sent (or being sent) and not answered, by number, oldest first: the first (``threads``)
+        #: are the ones worked on
+        self.calls: dict[int, Call] = {}
         self.unsent: deque[memoryview] = deque()  #: bytes of calls the pipe did not take yet
         self.received = bytearray()  #: bytes of answers not complete yet
 
@@ -141,10 +195,15 @@ def _frame(data: bytes) -> bytes:
 
 
 class RenderPool:
-    """``workers`` processes running parse and render calls; 0 runs them in the calling thread instead."""
+    """``workers`` processes running parse and render calls (``threads`` at once in each); 0 runs
+    them in the calling thread instead."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, threads: int = 1):
         self.workers = workers
+        self.threads = max(1, threads)
+        #: calls a worker holds at once: those it works on and as many waiting in its pipe
+        self.calls_per_worker = CALLS_PER_WORKER * self.threads
+        self._numbers = itertools.count()
         self._context: multiprocessing.context.ForkServerContext | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._running: list[_Worker] = []
@@ -177,14 +236,14 @@ class RenderPool:
         return await self.run(render, article, config)
 
     def _free(self) -> _Worker | None:
-        """The worker to hand the next call: an idle one, else a new one while there are fewer than
-        ``workers``, else the least busy one with room in its pipe; None when all are full."""
+        """The worker to hand the next call: one with a thread idle, else a new one while there are
+        fewer than ``workers``, else the least busy one with room in its pipe; None when all are full."""
         least = min(self._running, key=lambda w: len(w.calls), default=None)
-        if least is not None and not least.calls:
+        if least is not None and len(least.calls) < self.threads:
             return least
         if len(self._running) < self.workers:
             return self._add_worker()
-        return least if least is not None and len(least.calls) < CALLS_PER_WORKER else None
+        return least if least is not None and len(least.calls) < self.calls_per_worker else None
 
     def _dispatch(self) -> None:
         while self._waiting:
@@ -194,12 +253,13 @@ class RenderPool:
             call = self._waiting.popleft()
             if call[2].cancelled():
                 continue
+            number = next(self._numbers)
             try:
-                data = _frame(pickle.dumps((call[0], call[1]), pickle.HIGHEST_PROTOCOL))
+                data = _frame(pickle.dumps((number, call[0], call[1]), pickle.HIGHEST_PROTOCOL))
             except Exception as exc:  # the call's arguments cannot travel
                 call[2].set_exception(exc)
                 continue
-            worker.calls.append(call)
+            worker.calls[number] = call
             worker.unsent.append(memoryview(data))
             if not self._send(worker):
                 self._died(worker)
@@ -234,7 +294,7 @@ class RenderPool:
         if self._context is None:
             self._context = multiprocessing.get_context("forkserver")
             self._context.set_forkserver_preload(["pipelines.render"])
-        worker = _Worker(self._context, literal.secret())
+        worker = _Worker(self._context, literal.secret(), self.threads)
         assert self._loop is not None
         self._loop.add_reader(worker.fd, self._answered, worker)
         self._running.append(worker)
@@ -252,8 +312,8 @@ class RenderPool:
         except OSError:
             ended = True
         for data in worker.frames():
-            ok, value = pickle.loads(data)
-            call = worker.calls.popleft()
+            number, ok, value = pickle.loads(data)
+            call = worker.calls.pop(number)
             if not call[2].cancelled():
                 (call[2].set_result if ok else call[2].set_exception)(value)
         if ended:
@@ -261,23 +321,24 @@ class RenderPool:
         self._dispatch()
 
     def _died(self, worker: _Worker) -> None:
-        """A worker died (e.g. killed): the call it worked on goes to a new one, once; the calls
-        waiting behind it in its pipe go back to the queue as they were."""
+        """A worker died (e.g. killed): the calls it worked on go to a new one, once each; the calls
+        waiting behind them in its pipe go back to the queue as they were."""
         self._forget(worker)
         worker.conn.close()
         worker.process.join(timeout=10)
-        calls, worker.calls = worker.calls, deque()
-        if not calls:
-            return
-        function, args, future, tries = calls.popleft()
-        self._waiting.extendleft(reversed(calls))
-        if future.cancelled():
-            return
-        if tries:
-            future.set_exception(WorkerDied(f"a worker died twice on it (exit code {worker.process.exitcode})"))
-        else:
+        calls, worker.calls = list(worker.calls.values()), {}
+        worked, waiting = calls[: self.threads], calls[self.threads :]
+        again = []
+        for function, args, future, tries in worked:
+            if future.cancelled():
+                continue
+            if tries:
+                future.set_exception(WorkerDied(f"a worker died twice on it (exit code {worker.process.exitcode})"))
+            else:
+                again.append((function, args, future, tries + 1))
+        if again:
             logger.warning("A worker died (exit code %s); starting a new one", worker.process.exitcode)
-            self._waiting.appendleft((function, args, future, tries + 1))
+        self._waiting.extendleft(reversed(again + waiting))
 
     def _forget(self, worker: _Worker) -> None:
         if self._loop is not None and not self._loop.is_closed() and not worker.conn.closed:
@@ -290,7 +351,7 @@ class RenderPool:
         only once its items are done, or when it abandons them on a second signal)."""
         for worker in list(self._running):
             self._forget(worker)
-            for call in worker.calls:
+            for call in worker.calls.values():
                 call[2].cancel()
             worker.calls.clear()
             worker.stop()

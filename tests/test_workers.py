@@ -20,6 +20,7 @@ from pipelines import literal
 from pipelines.article import Article
 from pipelines.render import RenderConfig, RenderError, render
 from pipelines.workers import RenderPool, WorkerDied
+from pipelines.write import write_atomic
 from tests.conftest import ROOT, WSCN, crawl_command, run_crawl, serve, wscn_routes
 
 POSTS = "content/posts/wallstreetcn"
@@ -183,3 +184,93 @@ def test_workers_of_a_console_script_do_not_import_scrapy(tmp_path: Path) -> Non
 
 def _modules() -> bool:
     return "scrapy" in sys.modules
+
+
+# --- workers with threads (the file writer: ``pipelines.adapters.file_pool``) ---------------------
+
+def _wait_for(path: str) -> int:
+    """Hand-made: returns once ``path`` exists (60 s at most: a hang guard, not a timing check)."""
+    deadline = time.monotonic() + 60
+    while not Path(path).exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(path)
+        time.sleep(0.01)
+    return os.getpid()
+
+
+def _touch(path: str) -> int:
+    Path(path).touch()
+    return os.getpid()
+
+
+def _dies_once_then_releases(marker: str, release: str) -> int:
+    """Hand-made: the first run dies, as if killed; the next one creates ``release``."""
+    if not Path(marker).exists():
+        Path(marker).touch()
+        os._exit(9)
+    return _touch(release)
+
+
+def _write_when(go: str, started: str, target: str) -> str:
+    """Hand-made: say it started, wait for ``go``, then write ``target`` atomically."""
+    _touch(started)
+    _wait_for(go)
+    write_atomic(Path(target), "complete\n")
+    return target
+
+
+def test_a_worker_with_threads_works_on_several_calls_at_once(tmp_path: Path) -> None:
+    """The first call waits for what the second one does: one worker answers both, so it ran them at once."""
+    pool = RenderPool(1, threads=2)
+    marker = tmp_path / "marker"
+
+    async def both() -> list[int]:
+        return await asyncio.gather(pool.run(_wait_for, str(marker)), pool.run(_touch, str(marker)))
+
+    try:
+        waited, touched = asyncio.run(both())
+    finally:
+        pool.close()
+    assert waited == touched != os.getpid()
+
+
+def test_calls_under_way_in_a_worker_with_threads_that_died_run_once_more(tmp_path: Path) -> None:
+    """Both calls were under way when the worker died: both run again on a new worker (the first could
+    not finish before: what it waits for is made only by the second call's second run)."""
+    pool = RenderPool(1, threads=2)
+    release = tmp_path / "release"
+
+    async def both() -> list[int]:
+        return await asyncio.gather(pool.run(_wait_for, str(release)),
+                                    pool.run(_dies_once_then_releases, str(tmp_path / "died"), str(release)))
+
+    try:
+        waited, released = asyncio.run(both())
+    finally:
+        pool.close()
+    assert waited == released != os.getpid()
+
+
+def test_sigterm_lets_a_worker_with_threads_finish_the_file_it_writes(tmp_path: Path) -> None:
+    """SIGTERM (what ``multiprocessing`` sends its daemons when the crawl's process exits) while a
+    write is under way: the write is done whole, answered, and the worker exits cleanly."""
+    pool = RenderPool(1, threads=2)
+    go, started, target = tmp_path / "go", tmp_path / "started", tmp_path / "out" / "file.md"
+
+    async def stopped_midway() -> tuple[str, int]:
+        call = asyncio.ensure_future(pool.run(_write_when, str(go), str(started), str(target)))
+        await asyncio.to_thread(_wait_for, str(started))
+        worker = pool._running[0]
+        os.kill(worker.process.pid, signal.SIGTERM)
+        await asyncio.sleep(0.2)  # the signal lands while the call waits (were it later, the test would pass too)
+        go.touch()
+        written = await call
+        await asyncio.to_thread(worker.process.join, 60)
+        return written, worker.process.exitcode
+
+    try:
+        written, exitcode = asyncio.run(stopped_midway())
+    finally:
+        pool.close()
+    assert written == str(target) and target.read_text() == "complete\n" and exitcode == 0
+    assert not [p for p in target.parent.iterdir() if p.name.endswith(".tmp")]
