@@ -1,10 +1,10 @@
 """What a user hands a spider: lists of URLs and saved pages.
 
-Saved pages are read bounded: a file must be a regular file (not ``/dev/zero``, a FIFO
-or a folder: ``not-a-file``) of at most ``SAVED_PAGE_MAXSIZE`` bytes, and a gzipped body —
-a saved ``.html.gz``, or any response starting with the gzip magic bytes — is gunzipped
-as a stream that stops at the same limit (``too-large``; a corrupt one: ``bad-gzip``), so
-a small bomb cannot expand past what a download may hold.
+Saved pages are read bounded (``crawler.savedpage``): a file must be a regular file (not
+``/dev/zero``, a FIFO or a folder: ``not-a-file``) of at most ``SAVED_PAGE_MAXSIZE`` bytes, and a
+gzipped body — a saved ``.html.gz``, or any response starting with the gzip magic bytes — is
+gunzipped as a stream that stops at the same limit (``too-large``; a corrupt one: ``bad-gzip``),
+so a small bomb cannot expand past what a download may hold.
 
 URL lists are read as a stream, a line at a time: a list file must be a regular file of at
 most ``URL_LIST_MAXSIZE`` bytes (else refused before the run, ``not-a-file`` /
@@ -19,10 +19,8 @@ import os
 import re
 import stat
 import sys
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
@@ -35,17 +33,12 @@ from scrapy.http import Response
 from scrapy.responsetypes import responsetypes
 from scrapy.settings import BaseSettings
 from scrapy.utils.asyncio import run_in_thread
-from w3lib.encoding import html_body_declared_encoding, read_bom, to_unicode
 from w3lib.url import file_uri_to_path
 
-from crawler.sources import SourceError
+# Saved pages are read by crawler.savedpage (no Scrapy: parse workers read them too); its names
+# are used here and by the sources through this module.
+from crawler.savedpage import GZIP_MAGIC, NOT_A_FILE, TOO_LARGE, gunzip, read_saved  # noqa: F401
 
-GZIP_MAGIC = b"\x1f\x8b"
-#: Saved-page failures (all permanent: the same file gives the same answer).
-MISSING_FILE = "missing-file"
-NOT_A_FILE = "not-a-file"
-TOO_LARGE = "too-large"
-BAD_GZIP = "bad-gzip"
 #: Failure reasons of URL lists: a line that is no URL or path, a list past ``URL_LIST_MAXSIZE``
 #: (a list that is no regular file: ``NOT_A_FILE``).
 BAD_LINE = "bad-line"
@@ -181,10 +174,6 @@ def as_url(value: str) -> str:
     return Path(value).expanduser().resolve().as_uri()
 
 
-class SavedPageError(SourceError):
-    """A saved page (or gzipped body) that cannot be read; ``reason`` names why."""
-
-
 #: The bound when neither SAVED_PAGE_MAXSIZE nor DOWNLOAD_MAXSIZE sets one: saved pages are never unbounded.
 DEFAULT_SAVED_PAGE_MAXSIZE = 32 * 1024 * 1024
 
@@ -195,133 +184,11 @@ def saved_page_limit(settings: BaseSettings) -> int:
             or DEFAULT_SAVED_PAGE_MAXSIZE)
 
 
-def read_saved(path: Path, limit: int) -> bytes:
-    """The bytes of a saved page: a regular file of at most ``limit`` bytes.
-
-    Opened non-blocking (a FIFO would otherwise hang the open) and checked on the open
-    descriptor, so the file checked is the file read.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except (FileNotFoundError, NotADirectoryError):
-        raise SavedPageError(MISSING_FILE, f"{path}: no such file") from None
-    except OSError as exc:
-        raise SavedPageError(NOT_A_FILE, f"{path}: {exc.strerror}") from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise SavedPageError(NOT_A_FILE, f"{path} is not a regular file")
-    with open(fd, "rb") as stream:
-        data = stream.read(limit + 1)
-    if len(data) > limit:
-        raise SavedPageError(TOO_LARGE, f"{path} is over {limit} bytes (SAVED_PAGE_MAXSIZE)")
-    return data
-
-
-def gunzip(data: bytes, limit: int) -> bytes:
-    """``data`` gunzipped (every member), stopping as soon as the result would exceed ``limit`` bytes."""
-    out = bytearray()
-    while data:
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        pending = data
-        try:
-            while not inflater.eof:
-                out += inflater.decompress(pending, limit + 1 - len(out))
-                if len(out) > limit:
-                    raise SavedPageError(TOO_LARGE, f"gunzipped page is over {limit} bytes (SAVED_PAGE_MAXSIZE)")
-                pending = inflater.unconsumed_tail
-                if not pending and not inflater.eof:
-                    raise SavedPageError(BAD_GZIP, "gzip data is truncated")
-        except zlib.error as exc:
-            raise SavedPageError(BAD_GZIP, f"corrupt gzip data ({exc})") from None
-        data = inflater.unused_data
-        if data.strip(b"\0") == b"":  # trailing zero padding, as gzip(1) tolerates
-            break
-        if data[:2] != GZIP_MAGIC:
-            raise SavedPageError(BAD_GZIP, "trailing garbage after the gzip data")
-    return bytes(out)
-
-
 def over_download_maxsize(exc: BaseException) -> bool:
     """Whether Scrapy itself refused a body over ``DOWNLOAD_MAXSIZE`` (the download handler, or the
     decompression of a ``Content-Encoding: gzip`` body): the same bound, so the same ``too-large``.
     Scrapy says so only in the message, which tests/test_saved_pages.py pins."""
     return isinstance(exc, (DownloadCancelledError, IgnoreRequest)) and bool(_OVER_MAXSIZE.search(str(exc)))
-
-
-def _utf8_or_gb18030(data: bytes) -> str:
-    """For a page that declares no charset: UTF-8 when it is valid UTF-8, else GB18030 (GBK's superset)."""
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return "gb18030"
-    return "utf-8"
-
-
-def saved_encoding(data: bytes) -> tuple[str, int]:
-    """The encoding a saved page is read with, and the length of its byte order mark: the choice
-    ``html_to_unicode`` makes for a body with no ``Content-Type`` (BOM, then ``<meta charset>``,
-    else UTF-8 or GB18030), made without decoding the page."""
-    bom_encoding, bom = read_bom(data)
-    if bom_encoding is not None and bom is not None:
-        return bom_encoding, len(bom)
-    encoding = html_body_declared_encoding(data)
-    if encoding is None:
-        return _utf8_or_gb18030(data), 0
-    return encoding + "-be" if encoding in {"utf-16", "utf-32"} else encoding, 0
-
-
-class SavedPage:
-    """A saved page's bytes (gunzipped, bounded by ``limit``) and its text (``decode_saved``), decoded
-    only as far as a question needs: recognising a 3 MB page by its first characters and a few ASCII
-    markers cost ~10 ms of the crawl's thread when the whole page was decoded to answer it."""
-
-    def __init__(self, data: bytes, limit: int):
-        self.data = gunzip(data, limit) if data[:2] == GZIP_MAGIC else data
-        self.encoding, self._bom = saved_encoding(self.data)
-        #: UTF-8: each ASCII byte is that character of the text, and every ASCII character of the
-        #: text is its own byte (invalid bytes read as U+FFFD, never as ASCII)
-        self._utf8 = codecs.lookup(self.encoding).name == "utf-8"
-
-    @cached_property
-    def text(self) -> str:
-        return to_unicode(self.data[self._bom :], self.encoding)
-
-    def __contains__(self, marker: object) -> bool:
-        """Whether the text holds ``marker`` (a string)."""
-        if self._utf8 and isinstance(marker, str) and marker.isascii():
-            return marker.encode("ascii") in self.data
-        return marker in self.text
-
-    def head(self, chars: int) -> str:
-        """``text[:chars]``: of a UTF-8 page, decoded from its first ``4 * chars + 4`` bytes (a
-        character takes at most 4)."""
-        if not self._utf8:
-            return self.text[:chars]
-        return _utf8_head(self.data, self._bom, 4 * chars + 4)[:chars]
-
-    def first(self, skipping: str) -> str:
-        """The text's first character not in ``skipping`` (ASCII characters: each its own byte in
-        UTF-8), "" if there is none."""
-        if not self._utf8:
-            return self.text.lstrip(skipping)[:1]
-        rest = self.data[self._bom :].lstrip(skipping.encode("ascii"))
-        return _utf8_head(rest, 0, 4)[:1]
-
-
-def _utf8_head(data: bytes, start: int, size: int) -> str:
-    """What ``data[start:]`` decodes to (UTF-8, invalid bytes replaced) as far as its first ``size``
-    bytes say for sure: an incomplete character at their end is left out, unless the data ends there."""
-    piece = data[start : start + size]
-    return codecs.getincrementaldecoder("utf-8")("replace").decode(piece, start + len(piece) >= len(data))
-
-
-def decode_saved(data: bytes, limit: int) -> str:
-    """A saved page's text, gunzipped (bounded by ``limit``) when gzipped.
-
-    Decoded as the page declares (BOM, then ``<meta charset>``; GBK and GB2312 read as
-    GB18030, which contains them), else UTF-8 or, failing that, GB18030.
-    """
-    return SavedPage(data, limit).text
 
 
 class SavedPageHandler(BaseDownloadHandler):

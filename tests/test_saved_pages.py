@@ -16,7 +16,8 @@ import pytest
 
 from scrapy.settings import Settings
 
-from crawler.inputs import SavedPageError, decode_saved, gunzip, read_saved, saved_page_limit
+from crawler.inputs import saved_page_limit
+from crawler.savedpage import SavedPageError, decode_saved, gunzip, read_saved
 from tests.conftest import WECHAT, CrawlResult, MockServer, run_crawl, wechat_route
 
 NORMAL_PAGE = WECHAT / "pages" / "wae_normal_01_xuanyuan_code.html.gz"

@@ -1,4 +1,4 @@
-"""A saved file is recognised without decoding it whole (crawler.inputs.SavedPage): its text,
+"""A saved file is recognised without decoding it whole (crawler.savedpage.SavedPage): its text,
 encoding and every answer a backfill route reads from it are those of the whole decoded text.
 
 Inputs: every recorded fixture (WeChat pages, generic pages, wallstreetcn answers), and
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from w3lib.encoding import html_to_unicode
 
-from crawler.inputs import SavedPage, _utf8_or_gb18030, decode_saved, saved_encoding
+from crawler.savedpage import SavedPage, _utf8_or_gb18030, body_encoding, decode_saved
 from crawler.sources import wallstreetcn, web, wechat
 from crawler.spiders.backfill import ROUTES, is_saved_answer, is_saved_html
 from tests.conftest import WECHAT
@@ -58,7 +58,7 @@ def test_saved_page_answers_as_its_whole_text(data: bytes) -> None:
     plain = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
     encoding, text = html_to_unicode(None, plain, auto_detect_fun=_utf8_or_gb18030)
     assert saved.text == text == decode_saved(data, 32 * MIB)
-    assert saved_encoding(plain)[0] == encoding
+    assert body_encoding(plain, None, _utf8_or_gb18030)[0] == encoding
     for marker in (*MARKERS, "中", "<html", ""):
         assert (marker in saved) == (marker in text), marker
     for chars in (0, 1, 5, web.HTML_HEAD_CHARS):

@@ -24,12 +24,13 @@ from bs4 import BeautifulSoup
 from lxml import etree
 from w3lib.encoding import html_to_unicode
 
+from crawler.savedpage import GZIP_MAGIC, SavedPage, body_encoding, decode_saved, is_utf8
 from crawler.sources import SourceError, wechat_page
 from crawler.sources.wechat_clean import clean_body, junk_rules
 from crawler.sources.wechat_url import WECHAT_HOST, article_identity, canonical_url
 from pipelines.archive import RawSource
 from pipelines.article import Article, Attribution
-from pipelines.limits import TooDeep, check_depth
+from pipelines.limits import TooDeep, check_depth, check_depth_utf8
 
 if TYPE_CHECKING:  # not imported at run time: parse workers need no Scrapy
     from scrapy.settings import BaseSettings
@@ -245,11 +246,8 @@ class Page:
     kind: str
     root: etree._Element  #: the page's tree
     url: str  #: where it was fetched (after redirects)
+    scripts: list[str]  #: the texts of its scripts, in document order (``wechat_page.normalize``)
     share_url: str = ""  #: for SHARE: the original article
-
-    @cached_property
-    def scripts(self) -> list[str]:
-        return wechat_page.scripts(self.root)
 
     @cached_property
     def vars(self) -> JsVars:
@@ -264,13 +262,19 @@ def _anti_crawl_target(url: str) -> str:
     return parse_qs(urlsplit(url).query).get("target_url", [""])[0]
 
 
-def is_anti_crawl(html: str, url: str = "") -> bool:
-    """The verification page WeChat answers instead of articles when it suspects a crawler."""
+def is_anti_crawl(html: str | bytes, url: str = "") -> bool:
+    """The verification page WeChat answers instead of articles when it suspects a crawler. ``html``:
+    the page's text, or the UTF-8 bytes it decodes from: a string is in the text when its UTF-8 is in
+    the bytes (a decoder replaces an invalid byte without taking the character after it), valid or not."""
     if urlsplit(url).path.startswith(CAPTCHA_PATH):
         return True
-    if 'id="js_article"' in html or 'id="js_content"' in html:
+
+    def holds(text: str) -> bool:
+        return (text.encode() if isinstance(html, bytes) else text) in html
+
+    if holds('id="js_article"') or holds('id="js_content"'):
         return False
-    return 'id="js_verify"' in html or any(all(t in html for t in texts) for texts in _ANTI_CRAWL_TEXTS)
+    return holds('id="js_verify"') or any(all(holds(t) for t in texts) for texts in _ANTI_CRAWL_TEXTS)
 
 
 def _error_state(root: etree._Element) -> tuple[str, str] | None:
@@ -289,14 +293,38 @@ def _error_state(root: etree._Element) -> tuple[str, str] | None:
 
 def classify(html: str, url: str = "") -> Page:
     """What the page is; a SourceError naming the state for pages that hold no article."""
-    if is_anti_crawl(html, url):
-        target = _anti_crawl_target(url)
-        raise SourceError(ANTI_CRAWL, "verification page (环境异常)" + (f" for {target}" if target else ""))
+    _check_anti_crawl(html, url)
     try:
         check_depth(html)  # before parsing: deep nesting costs minutes in every later stage
     except TooDeep as exc:
         raise SourceError(exc.reason, str(exc)) from None
-    page = Page(NORMAL, wechat_page.parse(html), url)
+    root = wechat_page.tree(html)
+    return _classified(Page(NORMAL, root, url, wechat_page.normalize(root)))
+
+
+def classify_utf8(data: bytes, url: str = "") -> Page | None:
+    """``classify`` of the text ``data`` decodes to (UTF-8), read from the bytes: the text of a
+    3 MB page is never built. None when libxml2 found the bytes no valid UTF-8: ``classify`` then
+    reads the text, as the parse of those bytes would differ from the text's."""
+    _check_anti_crawl(data, url)
+    root = wechat_page.tree_utf8(data)  # libxml2's tree alone: deep nesting costs nothing yet
+    if root is None:
+        return None
+    try:
+        check_depth_utf8(data)
+    except TooDeep as exc:
+        raise SourceError(exc.reason, str(exc)) from None
+    return _classified(Page(NORMAL, root, url, wechat_page.normalize(root)))
+
+
+def _check_anti_crawl(html: str | bytes, url: str) -> None:
+    if is_anti_crawl(html, url):
+        target = _anti_crawl_target(url)
+        raise SourceError(ANTI_CRAWL, "verification page (环境异常)" + (f" for {target}" if target else ""))
+
+
+def _classified(page: Page) -> Page:
+    """The kind of a NORMAL page just parsed."""
     show_type = page.vars.get("item_show_type") or page.vars.member("item_show_type")
     if show_type in SHARE_TYPES:
         page.kind = SHARE_TYPES[show_type]
@@ -482,7 +510,7 @@ def article_from_page(
 def is_wechat_page(html: Container[str]) -> bool:
     """Whether saved HTML is a WeChat article page (or one of its error/verification pages):
     how a saved file given to a backfill is recognised from its own content. ``html``: the page's
-    text, or what answers which strings it holds (``crawler.inputs.SavedPage``, without decoding it)."""
+    text, or what answers which strings it holds (``crawler.savedpage.SavedPage``, without decoding it)."""
     if WECHAT_HOST not in html:
         return False
     return any(marker in html for marker in ('id="js_content"', 'id="js_article"', "weui-msg__title", 'id="js_verify"'))
@@ -519,7 +547,6 @@ def text_encoding(raw: RawSource) -> str | None:
     page's own), or None for a gzipped or non-text answer (a saved page: ``decode_saved``)."""
     from scrapy.http import TextResponse  # the crawl's process only: parse workers need no Scrapy
 
-    from crawler.inputs import GZIP_MAGIC
     from crawler.rawsource import to_response
 
     response = to_response(raw)
@@ -531,15 +558,25 @@ def page_text(body: bytes, encoding: str | None, saved_limit: int) -> str:
     a saved page's (gunzipped up to ``saved_limit``, decoded as it declares)."""
     if encoding is not None:
         return html_to_unicode(f"charset={encoding}", body)[1]
-    from crawler.inputs import decode_saved  # only for saved pages that are no text answer
-
     return decode_saved(body, saved_limit)
+
+
+def utf8_body(body: bytes, encoding: str | None, saved_limit: int) -> bytes | None:
+    """The bytes ``page_text`` decodes as UTF-8 (gunzipped, byte order mark left out), when it reads
+    the page as UTF-8; None when it reads it otherwise."""
+    if encoding is None:
+        return SavedPage(body, saved_limit).utf8
+    chosen, bom = body_encoding(body, f"charset={encoding}")
+    return body[bom:] if is_utf8(chosen) else None
 
 
 def read_page(body: bytes, url: str, encoding: str | None, options: ReadOptions, reached_by: list[str]) -> PageRead:
     """A page's answer read: classified, and its Article (without its raw source) unless it shares
     another. What a parse worker (``pipelines.workers``) runs for the spider; raises SourceError."""
-    page = classify(page_text(body, encoding, options.saved_limit), url)
+    data = utf8_body(body, encoding, options.saved_limit)
+    page = classify_utf8(data, url) if data is not None else None
+    if page is None:
+        page = classify(page_text(body, encoding, options.saved_limit), url)
     if page.kind == SHARE:
         return PageRead(SHARE, share_url=page.share_url)
     article = article_from_page(page, options.source, options.junk, reached_by, options.title_length)

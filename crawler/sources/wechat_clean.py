@@ -19,7 +19,7 @@ from html import unescape
 
 from bs4 import BeautifulSoup, NavigableString, PageElement, Tag
 
-from pipelines import literal, tree
+from pipelines import literal, souplike, tree
 
 #: Elements that are page machinery, never article content.
 SCAFFOLDING = (
@@ -346,7 +346,7 @@ def clean_content(content_html: str, rules: JunkRules | None = None) -> str:
 def clean_body(content_html: str, rules: JunkRules | None = None) -> tuple[str, bool]:
     """``clean_content``, and whether the result holds any text (``get_text(strip=True)`` of the
     cleaned tree: what parsing the result again would say, without doing it)."""
-    soup = BeautifulSoup(content_html, "lxml")
+    soup = souplike.soup(content_html)  # BeautifulSoup(content_html, "lxml"), built from lxml's tree: ~3 ms less
     cleaner = Cleaner(soup, rules or JunkRules())
     remove_scaffolding(cleaner)
     fix_embeds(cleaner)

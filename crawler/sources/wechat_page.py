@@ -26,18 +26,90 @@ from pipelines import souplike
 _SPACES = re.compile(r"\s+")
 
 
+#: libxml2 reports the first 100 errors of a parse (``XML_MAX_ERRORS``) and no more: past them, an
+#: encoding error could go unreported.
+_REPORTED_ERRORS = 100
+
+
+def _parser() -> etree.HTMLParser:
+    return etree.HTMLParser(encoding="utf-8", recover=True, no_network=True, huge_tree=True)
+
+
 def parse(html: str) -> etree._Element:
     """The page's tree, as BeautifulSoup's ``"lxml"`` builder would build it (libxml2's HTML
-    parser, recovering, any depth), its body's strings read as BeautifulSoup keeps them. Given
-    UTF-8 bytes: libxml2 reads a Python ``str`` several times slower."""
-    parser = etree.HTMLParser(encoding="utf-8", recover=True, no_network=True, huge_tree=True)
-    root = etree.fromstring(html.encode("utf-8", "replace"), parser)
-    if root is None:  # nothing libxml2 could read as a document
-        root = etree.fromstring(b"<html></html>", parser)
-    body = root.find("body")
-    if body is not None:
-        souplike.normalize(body)
+    parser, recovering, any depth), its body's strings read as BeautifulSoup keeps them."""
+    root = tree(html)
+    normalize(root)
     return root
+
+
+def tree(html: str) -> etree._Element:
+    """libxml2's tree of the page, before ``normalize``. Given UTF-8 bytes: libxml2 reads a Python
+    ``str`` several times slower."""
+    parser = _parser()
+    return _document(etree.fromstring(html.encode("utf-8", "replace"), parser), parser)
+
+
+def tree_utf8(data: bytes) -> etree._Element | None:
+    """``tree`` of the text ``data`` decodes to (UTF-8), read from ``data`` itself (decoding a 3 MB
+    page and encoding it again cost ~13 ms); None when libxml2 did not read ``data`` as valid UTF-8
+    (or may not have said so): invalid bytes are then read as the text has them, replaced."""
+    parser = _parser()
+    root = etree.fromstring(data, parser)
+    errors = parser.error_log
+    if len(errors) >= _REPORTED_ERRORS or any(error.type == etree.ErrorTypes.ERR_INVALID_ENCODING for error in errors):
+        return None
+    return _document(root, parser)
+
+
+def _document(root: etree._Element | None, parser: etree.HTMLParser) -> etree._Element:
+    return root if root is not None else etree.fromstring(b"<html></html>", parser)  # nothing libxml2 could read
+
+
+def normalize(root: etree._Element) -> list[str]:
+    """The body's strings read as BeautifulSoup keeps them (``souplike.normalize``), and the texts
+    of the page's scripts as that leaves them, in document order (``scripts`` after it): each
+    string is read once, as a page's 3 MB of script cost ~2.5 ms every time lxml makes it a str.
+    (libxml2's HTML root is always ``<html>``, never a script.)"""
+    texts: list[str] = []
+    body = root.find("body")
+    for part in root:
+        if part is body:
+            texts += _normalize_body(body)
+        else:
+            texts += [script.text for script in part.iter("script") if script.text]
+    return texts
+
+
+#: What ``souplike.normalize`` leaves as it is: strings inside these, and strings holding more than
+#: these spaces (tests/test_wechat_page.py compares the two on every recorded page).
+_PRESERVE_WHITESPACE = ("pre", "textarea")
+_ASCII_SPACES = "\x20\x0a\x09\x0c\x0d"
+
+
+def _collapse(text: str | None) -> str | None:
+    """A whitespace-only string as BeautifulSoup keeps it: one newline or one space (None: no string)."""
+    if text is None or text.strip(_ASCII_SPACES):
+        return text
+    return "\n" if "\n" in text else " "
+
+
+def _normalize_body(body: etree._Element) -> list[str]:
+    """``souplike.normalize(body)``, returning the texts of the scripts in it as it leaves them."""
+    texts: list[str] = []
+    preserved = {node for block in body.iter(*_PRESERVE_WHITESPACE) for node in block.iter()}
+    for node in body.iter():
+        if node is not body and node.getparent() not in preserved:
+            if (tail := _collapse(node.tail)) != node.tail:
+                node.tail = tail
+        text = node.text
+        if node not in preserved:
+            collapsed = _collapse(text if isinstance(node.tag, str) else text or "")
+            if collapsed != text:
+                node.text = text = collapsed
+        if node.tag == "script" and text:
+            texts.append(text)
+    return texts
 
 
 def by_id(root: etree._Element, ident: str) -> etree._Element | None:

@@ -25,7 +25,8 @@ from scrapy.http import Response
 from w3lib.url import file_uri_to_path
 
 from crawler.arguments import REFRESH, URLS_FILE_ACCEPTED, Argument, text
-from crawler.inputs import SavedPage, SavedPageError, as_url, read_saved, saved_page_limit
+from crawler.inputs import as_url, saved_page_limit
+from crawler.savedpage import SavedPage, SavedPageError, read_saved
 from crawler.sources import wallstreetcn, web, wechat
 from crawler.sources.wechat_url import article_identity
 from crawler.spiders import wallstreetcn as wallstreetcn_spider
