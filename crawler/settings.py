@@ -174,6 +174,7 @@ EXTENSIONS = {
     "crawler.extensions.PublishExtension": 500,
     "crawler.extensions.RunReportExtension": 510,
     "crawler.progress.ProgressExtension": 520,
+    "crawler.garbage.GarbageCollectorExtension": 530,  # fewer and cheaper collections once the spider runs
     "crawler.runlock.RunLockExtension": 900,  # last: released after the report is saved
 }
 #: Folder of the JSON run reports and retry files; "" means OUTPUT_DIR/.state/reports.

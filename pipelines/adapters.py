@@ -157,6 +157,8 @@ class RenderPipeline:
         return cls(crawler)
 
     async def process_item(self, item: Article) -> Article:
+        if item.document:  # rendered with this config by the worker that parsed it (``pipelines.workers.parsed``)
+            return item
         try:
             item.document = await self.pool.render(item, self.config)
         except RenderError as exc:

@@ -136,6 +136,20 @@ def _serve_threads(conn: Connection, threads: int) -> None:
         executor.shutdown(wait=True, cancel_futures=True)  # calls under way finish; those not started are dropped
 
 
+def parsed(parse: Callable[..., Article], args: tuple[Any, ...], config: RenderConfig | None) -> Article:
+    """``parse(*args)``, rendered with ``config`` when one is given, in one call to a worker: the
+    article does not travel to a worker a second time, and its document comes back with it. A
+    render that fails leaves ``document`` empty: the render stage renders it again in its place
+    (after the dedupe stage) and records why, as for any article."""
+    article = parse(*args)
+    if config is not None:
+        try:
+            article.document = render(article, config)
+        except Exception:  # noqa: BLE001 - raised again, and recorded, by the render stage
+            article.document = ""
+    return article
+
+
 @contextmanager
 def _main_not_inherited() -> Iterator[None]:
     """Start processes without the main script: a worker runs only this project's functions, and

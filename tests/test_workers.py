@@ -19,7 +19,7 @@ from crawler.sources import SourceError, wallstreetcn
 from pipelines import literal
 from pipelines.article import Article
 from pipelines.render import RenderConfig, RenderError, render
-from pipelines.workers import RenderPool, WorkerDied
+from pipelines.workers import RenderPool, WorkerDied, parsed
 from pipelines.write import write_atomic
 from tests.conftest import ROOT, WSCN, crawl_command, run_crawl, serve, wscn_routes
 
@@ -274,3 +274,21 @@ def test_sigterm_lets_a_worker_with_threads_finish_the_file_it_writes(tmp_path: 
         pool.close()
     assert written == str(target) and target.read_text() == "complete\n" and exitcode == 0
     assert not [p for p in target.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_parsed_and_rendered_in_one_call_is_what_the_render_stage_renders() -> None:
+    body = (WSCN / "article-3782700.json").read_bytes()
+    config = RenderConfig(disclaimers={"wallstreetcn": wallstreetcn.DISCLAIMER})
+    article = parsed(wallstreetcn.parse_answer, (body, "3782700"), config)
+    plain = wallstreetcn.parse_answer(body, "3782700")
+    assert article.document and article.document == render(plain, config)
+    assert parsed(wallstreetcn.parse_answer, (body, "3782700"), None).document == ""
+
+
+def test_a_render_that_fails_in_the_parse_call_is_left_to_the_render_stage() -> None:
+    body = (WSCN / "article-3782700.json").read_bytes()
+    config = RenderConfig(front_matter={"title": "{title}", "lead": "\x01"})  # hand-made: a control character
+    article = parsed(wallstreetcn.parse_answer, (body, "3782700"), config)
+    assert article.document == "" and article.title
+    with pytest.raises(RenderError):
+        render(article, config)

@@ -32,9 +32,10 @@ from crawler.refetch import Refetch
 from crawler.sources import SourceError, SourceSkip
 from crawler.sources import wallstreetcn as source
 from crawler.spiders.base import LISTING_PRIORITY, ArticleSpider
-from pipelines.adapters import render_pool
+from pipelines.adapters import render_config, render_pool
 from pipelines.article import Article
-from pipelines.render import RenderError
+from pipelines.render import RenderConfig, RenderError
+from pipelines.workers import parsed
 
 
 def detail_request(api_base: str, article_id: str, **kwargs: Any) -> Request:
@@ -83,6 +84,10 @@ class WallstreetcnSpider(ArticleSpider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> WallstreetcnSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        #: the render config when the worker that parses an answer renders it too (not when the article's
+        #: images are localized first: the render stage renders it once they are in its bundle)
+        spider.render_config: RenderConfig | None = (
+            None if crawler.settings.get("IMAGES_MODE") == "localize" else render_config(crawler))
         crawler.signals.connect(spider.article_failed, signal=outcomes.article_failed)
         for done in (outcomes.article_written, outcomes.article_skipped):
             crawler.signals.connect(spider.article_done, signal=done)
@@ -201,12 +206,13 @@ class WallstreetcnSpider(ArticleSpider):
         self.requested.pop(url, None)
 
     async def parse_detail(self, response: Response) -> AsyncIterator[Article]:
-        """The answer's article, parsed in a worker process (``pipelines.workers``): the crawl's
-        own thread only fetches, and keeps the raw source."""
+        """The answer's article, parsed (and rendered) in a worker process (``pipelines.workers``):
+        the crawl's own thread only fetches, and keeps the raw source."""
         url = response.meta.get("article_url", response.url)
         raw = rawsource.from_response(response, source.SOURCE, {"article_id": response.meta.get("article_id")})
         try:
-            article = await render_pool(self.crawler).run(source.parse_answer, raw.body, raw.context["article_id"])
+            article = await render_pool(self.crawler).run(
+                parsed, source.parse_answer, (raw.body, raw.context["article_id"]), self.render_config)
         except SourceSkip as exc:
             self.skip(url, exc.reason, exc.detail)
             return
