@@ -30,6 +30,15 @@ _TOKEN = re.compile(
     re.S | re.I,
 )
 _RAW_END = {name: re.compile(rf"</{name}\s*>", re.I) for name in ("script", "style", "textarea", "title", "xmp", "plaintext")}
+#: What ``re.I`` matches for an ASCII letter in a str besides its two cases (tests/test_limits.py
+#: checks every code point).
+FOLDED_LETTERS = {"i": "\u0130\u0131", "s": "\u017f", "k": "\u212a"}
+_TO_ASCII = str.maketrans({char: letter for letter, chars in FOLDED_LETTERS.items() for char in chars})
+
+
+def _raw_end(name: str) -> re.Pattern[str]:
+    """The end of the raw-text element ``name`` as ``_TOKEN`` matched it (``<ſcript>`` too: ``re.I``)."""
+    return _RAW_END[name.translate(_TO_ASCII).lower()]
 
 
 def _tokens(html: str) -> Iterator[re.Match[str]]:
@@ -41,7 +50,7 @@ def _tokens(html: str) -> Iterator[re.Match[str]]:
         yield match
         raw = match.group(1)
         if raw is not None:
-            end = _RAW_END[raw.lower()].search(html, match.end())
+            end = _raw_end(raw).search(html, match.end())
             pos = end.end() if end else len(html)
         elif match.group(3) is None:  # a comment
             end = html.find("-->", match.end())
@@ -97,9 +106,6 @@ def _depth(tokens: Iterator[re.Match[str]] | Iterator[re.Match[bytes]], stop_abo
 # whose reading could depend on the rest (a tag name holding non-ASCII or a space only a str sees,
 # a raw-text name followed by non-ASCII, a folded letter after ``<``) leaves the question to the text.
 
-#: What ``re.I`` matches for an ASCII letter in a str besides its two cases (tests/test_limits.py
-#: checks every code point).
-FOLDED_LETTERS = {"i": "\u0130\u0131", "s": "\u017f", "k": "\u212a"}
 #: What ``\s`` matches in a str beyond a bytes pattern's ``[ \t\n\r\f\v]`` (checked likewise).
 STR_ONLY_SPACES = ("\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
                    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000")

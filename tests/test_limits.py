@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from crawler.sources import SourceError, wallstreetcn, wechat
-from pipelines.limits import MAX_DEPTH, TooDeep, check_depth, nesting_depth
+from pipelines.limits import MAX_DEPTH, TooDeep, check_depth, check_depth_utf8, nesting_depth, nesting_depth_utf8
 from tests.conftest import WECHAT, WSCN, MockServer, free_routes, run_crawl, wechat_route
 
 NORMAL_PAGE = WECHAT / "pages" / "wae_normal_01_xuanyuan_code.html.gz"
@@ -45,10 +45,15 @@ def deep_wechat_page(levels: int = 10_000) -> str:
         ("</div></div><b></b>", 1),  # stray end tags are ignored
         ("<script>'<div><div><div>'</script><b></b>", 1), ("<!-- <div><div><div> --><i></i>", 1),
         ("<DIV><Div></dIV></div>", 2),
+        # hand-made: raw-text names with letters re.I folds to ASCII ones (a KeyError until 2026-12-03)
+        ("<\u017fcript><div><div></\u017fcript><b></b>", 1), ("<scr\u0131pt>'<div>'</SCRIPT><i></i>", 1),
+        ("<t\u0130tle><div><div>", 1),
     ],
 )
 def test_nesting_depth(html: str, depth: int) -> None:
     assert nesting_depth(html) == depth
+    assert nesting_depth_utf8(html.encode()) in (depth, None)  # None: only the text can tell
+    check_depth_utf8(html.encode())
 
 
 def test_recorded_pages_are_far_below_the_limit() -> None:
