@@ -11,12 +11,10 @@ from collections.abc import Callable
 from html import unescape
 from urllib.parse import quote
 
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
-from bs4.dammit import EntitySubstitution
-from bs4.element import AttributeValueWithCharsetSubstitution, PreformattedString
 from bs4.formatter import HTMLFormatter
+from lxml import etree
 
-from pipelines import escape, literal, souplike, tree
+from pipelines import escape, htmltree, literal, souplike
 from pipelines.article import INVALID_TEXT, repair_text
 
 #: Elements whose content is never article text.
@@ -46,13 +44,10 @@ _NEEDS_REPAIR = re.compile(f"{INVALID_TEXT.pattern}|[\r\u2028\u2029\U0010ff00-\U
 _ATTRIBUTE_ACTIVE = str.maketrans({char: escape.protected(char) for char in "<>&`{"})
 
 
-def _keep_nbsp(text: str) -> str:
-    # html2text keeps "&nbsp;" as a space but drops a literal U+00A0 at the start of a
-    # paragraph; the site keeps that leading space, so write the entity back.
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\xa0", "&nbsp;")
-
-
-NBSP_FORMATTER = HTMLFormatter(entity_substitution=_keep_nbsp, void_element_close_prefix="")
+Node = etree._Element
+#: How the HTML handed to html2text was written when the render worked on BeautifulSoup's tree
+#: (``serialize`` writes the same; the tests compare both).
+NBSP_FORMATTER = HTMLFormatter(entity_substitution=souplike.keep_nbsp, void_element_close_prefix="")
 
 
 def safe_url(url: str) -> str:
@@ -95,130 +90,100 @@ def _attribute_text(value: str, quote: bool) -> str:
     return value.replace('"', "'") if quote else value
 
 
-def _media_url(tag: Tag) -> str:
-    sources = [tag, *tree.tags(tag, "source")]
-    return next((str(s["src"]).strip() for s in sources if str(s.get("src") or "").strip()), "")
+def _media_url(tag: Node) -> str:
+    sources = [tag, *(source for source in tag.iter("source") if source is not tag)]
+    return next((str(s.get("src")).strip() for s in sources if str(s.get("src") or "").strip()), "")
 
 
-def link_media(soup: BeautifulSoup) -> None:
+def link_media(root: Node) -> None:
     """Replace video, audio and embedded frames by a paragraph linking to what they play."""
-    for tag in tree.tags(soup, MEDIA_LABELS):
-        if tag.parent is None:
+    for tag in list(root.iter(*MEDIA_LABELS)):
+        if tag.getparent() is None:
             continue
         url = destination(_media_url(tag), relative=False)
         if url is None:
-            tag.decompose()
+            htmltree.remove(tag)
             continue
-        link = soup.new_tag("a", href=url)
-        link.string = str(tag.get("title") or "").strip() or MEDIA_LABELS[tag.name]
-        paragraph = soup.new_tag("p")
-        paragraph.append(link)
-        tag.replace_with(paragraph)
+        paragraph = tag.makeelement("p")
+        link = etree.SubElement(paragraph, "a", href=url)
+        link.text = souplike.settable(str(tag.get("title") or "").strip() or MEDIA_LABELS[tag.tag])
+        htmltree.replace(tag, [paragraph])
 
 
-def join_item_paragraphs(soup: BeautifulSoup) -> None:
+def join_item_paragraphs(root: Node) -> None:
     """Keep a list item's paragraphs inside it, as lines of one block.
 
     html2text does not indent a list item's second paragraph, so it would fall out
     of the list; line breaks keep it in (breaks at an item's edges are dropped later).
     """
-    for block in tree.tags(soup, ("p", "div")):
-        item = tree.ancestor(block, ("li", "blockquote", "table", "pre"))
-        if item is None or item.name != "li":
+    for block in list(root.iter("p", "div")):
+        item = htmltree.ancestor(block, ("li", "blockquote", "table", "pre"))
+        if item is None or item.tag != "li":
             continue
-        block.insert_before(soup.new_tag("br"))
-        block.insert_after(soup.new_tag("br"))
-        block.unwrap()
+        htmltree.replace(block, [block.makeelement("br"), *htmltree.contents(block), block.makeelement("br")])
 
 
-def parse(html: str) -> BeautifulSoup:
-    """``BeautifulSoup(html, "lxml")``, built from lxml's tree (``pipelines.souplike``: a third less CPU)."""
-    return souplike.soup(html)
+def parse(html: str) -> Node:
+    """The tree ``BeautifulSoup(html, "lxml")`` builds, as lxml elements (``pipelines.souplike.document``)."""
+    return souplike.document(html)
 
 
-def _attribute(name: str, value: object) -> str:
-    """``name="value"`` as ``Tag.decode`` writes it with ``NBSP_FORMATTER``."""
-    if value is None:
-        return name
-    if isinstance(value, list | tuple):
-        value = " ".join(value)
-    elif isinstance(value, AttributeValueWithCharsetSubstitution):
-        value = value.substitute_encoding("utf-8")
-    return f"{name}={EntitySubstitution.quoted_attribute_value(_keep_nbsp(str(value)))}"
+def serialize(root: Node) -> str:
+    """HTML for html2text, with non-breaking spaces kept as entities: what BeautifulSoup's
+    ``decode_contents(formatter=NBSP_FORMATTER)`` of the ``<body>`` gave."""
+    return souplike.body_html(root)
 
 
-def serialize(soup: BeautifulSoup | Tag) -> str:
-    """HTML for html2text, with non-breaking spaces kept as entities: what
-    ``decode_contents(formatter=NBSP_FORMATTER)`` gives, in a fraction of its time (one walk over
-    ``contents`` lists instead of its event stream and a formatter call per node)."""
-    root = soup.body if isinstance(soup, BeautifulSoup) and soup.body else soup
-    out: list[str] = []
-    walks = [iter(root.contents)]
-    closers = [""]  # per open element: its end tag
-    raws = [root.name in NBSP_FORMATTER.cdata_containing_tags]  # per open element: its text is written as is
-    while walks:
-        node = next(walks[-1], None)
-        if node is None:
-            walks.pop()
-            raws.pop()
-            out.append(closers.pop())
-        elif isinstance(node, NavigableString):
-            text = str(node) if raws[-1] or isinstance(node, PreformattedString) else _keep_nbsp(node)
-            out.append(node.PREFIX + text + node.SUFFIX)
-        elif node.hidden:
-            walks.append(iter(node.contents))
-            closers.append("")
-            raws.append(node.name in NBSP_FORMATTER.cdata_containing_tags)
-        else:
-            name = f"{node.prefix}:{node.name}" if node.prefix else node.name
-            attributes = "".join(" " + _attribute(key, value) for key, value in sorted(node.attrs.items()))
-            out.append(f"<{name}{attributes}>")  # a void element too: NBSP_FORMATTER writes no "/"
-            if not node.is_empty_element:
-                walks.append(iter(node.contents))
-                closers.append(f"</{name}>")
-                raws.append(node.name in NBSP_FORMATTER.cdata_containing_tags)
-    return "".join(out)
+def _repair(text: str | None) -> str | None:
+    if text and _NEEDS_REPAIR.search(text):
+        return escape.unforgeable(repair_text(text))
+    return text
 
 
-def clean(soup: BeautifulSoup, rewrite_image: Callable[[str], str] = lambda url: url) -> BeautifulSoup:
+def clean(root: Node, rewrite_image: Callable[[str], str] = lambda url: url) -> Node:
     """Strip non-content elements and styling, and rewrite image URLs in place."""
-    literal.strip_forged(soup)  # only our own cleaners hand over literal Markdown
-    for text in tree.strings(soup):  # character references decode to anything: repair what they gave
-        if _NEEDS_REPAIR.search(text):
-            repaired = escape.unforgeable(repair_text(str(text)))
-            if repaired != text:
-                text.replace_with(type(text)(repaired))
-    for comment in [s for s in tree.strings(soup) if isinstance(s, Comment)]:
-        comment.extract()
-    for tag in tree.tags(soup, DROP_TAGS):
-        tag.decompose()
-    link_media(soup)
-    for img in tree.tags(soup, "img"):
+    literal.strip_forged(root)  # only our own cleaners hand over literal Markdown
+    for node in list(root.iter()):  # character references decode to anything: repair what they gave
+        if (text := _repair(node.text)) != node.text:
+            node.text = text
+            if not text and htmltree.is_tag(node):  # BeautifulSoup keeps an empty string there
+                node.insert(0, htmltree.empty(node))
+        if (tail := _repair(node.tail)) != node.tail:
+            node.tail = tail or None
+            if not tail:
+                node.addnext(htmltree.empty(node))
+    for comment in list(root.iter(etree.Comment)):
+        htmltree.remove(comment)
+    for tag in list(root.iter(*DROP_TAGS)):
+        htmltree.remove(tag)
+    link_media(root)
+    for img in list(root.iter("img")):
         src = str(img.get("src") or "").strip()
         url = destination(rewrite_image(src)) if src else None
         if url is None:
-            img.decompose()
+            htmltree.remove(img)
             continue
-        img["src"] = url
-    for a in tree.tags(soup, "a", lambda tag: tag.has_attr("href")):
-        href = str(a["href"]).strip()
+        img.set("src", url)
+    for a in [a for a in root.iter("a") if a.get("href") is not None]:
+        href = str(a.get("href")).strip()
         url = None if href.startswith("#") else destination(href)
         if url is None:
-            a.unwrap()  # no destination a reader could (safely) follow: keep the text
+            htmltree.unwrap(a)  # no destination a reader could (safely) follow: keep the text
         else:
-            a["href"] = url
-    for tag in tree.tags(soup, ("a", "img")):
+            a.set("href", url)
+    for tag in list(root.iter("a", "img")):
         for name in ("alt", "title"):
-            if tag.has_attr(name):
-                tag[name] = _attribute_text(str(tag[name]), quote=name == "title")
-    for tag in tree.tags(soup, AS_DIV_TAGS):
-        tag.name = "div"
-    for tag in tree.tags(soup, AS_P_TAGS):
-        tag.name = "p"
-    join_item_paragraphs(soup)
-    for tag in tree.tags(soup, UNWRAP_TAGS):
+            if (value := tag.get(name)) is not None:
+                tag.set(name, _attribute_text(value, quote=name == "title"))
+    for tag in list(root.iter(*AS_DIV_TAGS)):
+        tag.tag = "div"
+    for tag in list(root.iter(*AS_P_TAGS)):
+        tag.tag = "p"
+    join_item_paragraphs(root)
+    for tag in list(root.iter(*UNWRAP_TAGS)):
         if literal.markdown_of(tag) is None:  # literal Markdown handed over by a source cleaner
-            tag.unwrap()
-    for tag in tree.tags(soup):
-        tag.attrs = {k: v for k, v in tag.attrs.items() if k in KEEP_ATTRS}
-    return soup
+            htmltree.unwrap(tag)
+    for tag in root.iter(etree.Element):
+        for name in [name for name in tag.attrib if name not in KEEP_ATTRS and name != htmltree.NAME]:
+            del tag.attrib[name]
+    return root

@@ -27,9 +27,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from lxml import etree
 
-from pipelines import escape, tree
+from pipelines import escape, htmltree
 from pipelines.summary import BLOCK_TAGS
 
 #: Emphasis tags and the Markdown delimiter each becomes (as html2text writes them;
@@ -49,54 +49,65 @@ _SENTINEL_RE = re.compile("[\ufdd0-\ufdd5]")
 #: Markdown-active characters are protected by escape.protect at that point, so a raw
 #: ``)``, ``]``, ``.``, ``#``, backtick, … there is syntax html2text wrote (links, code).
 _MOVABLE_ASCII = frozenset("!\"$%',:;?@^{}(/|")
+Node = etree._Element
 
 
 # --- HTML side ---------------------------------------------------------------
 
-def _is_blank(node: object) -> bool:
-    return isinstance(node, NavigableString) and not node.strip()
+def _is_blank(node: htmltree.Item) -> bool:
+    """A string (or string node) of white space only."""
+    if isinstance(node, str):
+        return not node.strip()
+    string = htmltree.string_of(node)
+    return string is not None and not string.strip()
 
 
-def _edge_child(tag: Tag, last: bool) -> Tag | None:
-    children = [c for c in tag.children if not _is_blank(c)]
+def _edge_child(tag: Node, last: bool) -> Node | None:
+    children = [c for c in htmltree.contents(tag) if not _is_blank(c)]
     if not children:
         return None
     child = children[-1] if last else children[0]
-    return child if isinstance(child, Tag) else None
+    return child if not isinstance(child, str) and htmltree.is_tag(child) else None
 
 
-def _wrap_contents(soup: BeautifulSoup, parent: Tag, name: str) -> None:
+def _wrap_contents(parent: Node, name: str) -> None:
     """Put all of ``parent``'s children inside a new ``name`` element."""
-    wrapper = soup.new_tag(name)
-    for child in list(parent.contents):
-        wrapper.append(child.extract())
-    parent.append(wrapper)
+    wrapper = parent.makeelement(name)
+    htmltree.set_contents(wrapper, htmltree.contents(parent))
+    htmltree.set_contents(parent, [wrapper])
 
 
-def _push_into_blocks(soup: BeautifulSoup, tag: Tag) -> None:
+def _is_block(node: htmltree.Item) -> bool:
+    return not isinstance(node, str) and htmltree.is_tag(node) and (node.tag in BLOCK_TAGS or htmltree.first(node, BLOCK_TAGS) is not None)
+
+
+def _push_into_blocks(tag: Node) -> None:
     """Emphasis around blocks becomes emphasis inside each block (Markdown cannot span blocks)."""
-    group: list = []
+    result: list[htmltree.Item] = []
+    group: list[htmltree.Item] = []
 
     def flush() -> None:
         if any(not _is_blank(node) for node in group):
-            wrapper = soup.new_tag(tag.name)
-            group[0].insert_before(wrapper)
-            for node in group:
-                wrapper.append(node.extract())
+            wrapper = tag.makeelement(tag.tag)
+            htmltree.set_contents(wrapper, group)
+            result.append(wrapper)
+        else:
+            result.extend(group)
         group.clear()
 
-    for child in list(tag.children):
-        if isinstance(child, Tag) and (child.name in BLOCK_TAGS or tree.first(child, BLOCK_TAGS)):
+    for child in htmltree.contents(tag):
+        if _is_block(child):
             flush()
-            if child.name != "br":
-                _wrap_contents(soup, child, tag.name)
+            if child.tag != "br":
+                _wrap_contents(child, tag.tag)
+            result.append(child)
         else:
             group.append(child)
     flush()
-    tag.unwrap()
+    htmltree.replace(tag, result)
 
 
-def _move_edges_out(soup: BeautifulSoup, tag: Tag) -> bool:
+def _move_edges_out(tag: Node) -> bool:
     """Images and code at the edge leave the emphasis; a link at the edge takes it inside.
 
     ``**![](x)**``, ``**`x`**`` and ``**[x](u)**`` put Markdown syntax right
@@ -106,33 +117,46 @@ def _move_edges_out(soup: BeautifulSoup, tag: Tag) -> bool:
         edge = _edge_child(tag, last)
         if edge is None:
             continue
-        if edge.name in ("img", *LITERAL_TAGS) or edge.has_attr("data-md"):  # data-md: a formula
-            (tag.insert_after if last else tag.insert_before)(edge.extract())
+        if edge.tag in ("img", *LITERAL_TAGS) or edge.get("data-md") is not None:  # data-md: a formula
+            htmltree.remove(edge)
+            (htmltree.insert_after if last else htmltree.insert_before)(tag, edge)
             return True
-        if edge.name == "a":
-            _wrap_contents(soup, edge, tag.name)
-            (tag.insert_after if last else tag.insert_before)(edge.extract())
+        if edge.tag == "a":
+            _wrap_contents(edge, tag.tag)
+            htmltree.remove(edge)
+            (htmltree.insert_after if last else htmltree.insert_before)(tag, edge)
             return True
     return False
 
 
-def mark(soup: BeautifulSoup) -> None:
+def _remove_sentinels(root: Node) -> None:
+    """Sentinel characters already in the text go (the cleaning stage removes them as invalid text)."""
+    for node in list(root.iter()):
+        if node.tail and _SENTINEL_RE.search(node.tail):
+            node.tail = _SENTINEL_RE.sub("", node.tail)
+        string = htmltree.string_of(node)
+        if string is not None and _SENTINEL_RE.search(string):
+            htmltree.replace(node, [_SENTINEL_RE.sub("", string)])  # as a plain string, as BeautifulSoup's replace_with
+        elif string is None and node.text and _SENTINEL_RE.search(node.text):
+            node.text = _SENTINEL_RE.sub("", node.text)
+
+
+def mark(root: Node) -> None:
     """Replace emphasis elements by sentinels that :func:`render` turns into delimiters."""
-    for text in [s for s in tree.strings(soup) if _SENTINEL_RE.search(s)]:
-        text.replace_with(_SENTINEL_RE.sub("", text))
-    for tag in tree.tags(soup, DELIMITERS):
-        if tree.ancestor(tag, LITERAL_TAGS) or any(DELIMITERS.get(p.name) == DELIMITERS[tag.name] for p in tag.parents):
-            tag.unwrap()  # literal context, or already bold/italic: nothing to add
-    while spanning := next((t for t in tree.tags(soup, DELIMITERS) if tree.first(t, BLOCK_TAGS)), None):
-        _push_into_blocks(soup, spanning)
-    while any(_move_edges_out(soup, tag) for tag in tree.tags(soup, DELIMITERS)):
+    _remove_sentinels(root)
+    for tag in list(root.iter(*DELIMITERS)):
+        if htmltree.ancestor(tag, LITERAL_TAGS) is not None or any(DELIMITERS.get(p.tag) == DELIMITERS[tag.tag] for p in tag.iterancestors()):
+            htmltree.unwrap(tag)  # literal context, or already bold/italic: nothing to add
+    while (spanning := next((t for t in root.iter(*DELIMITERS) if htmltree.first(t, BLOCK_TAGS) is not None), None)) is not None:
+        _push_into_blocks(spanning)
+    while any(_move_edges_out(tag) for tag in list(root.iter(*DELIMITERS))):
         pass
-    for tag in tree.tags(soup, DELIMITERS):
-        delimiter = DELIMITERS[tag.name]
-        if tag.get_text().strip():
-            tag.insert(0, NavigableString(_SENTINELS[delimiter, True]))
-            tag.append(NavigableString(_SENTINELS[delimiter, False]))
-        tag.unwrap()
+    for tag in list(root.iter(*DELIMITERS)):
+        delimiter = DELIMITERS[tag.tag]
+        if htmltree.get_text(tag).strip():
+            tag.text = _SENTINELS[delimiter, True] + (tag.text or "")
+            htmltree.append_text(tag, _SENTINELS[delimiter, False])
+        htmltree.unwrap(tag)
 
 
 # --- Markdown side -----------------------------------------------------------

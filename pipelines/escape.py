@@ -18,10 +18,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bs4 import BeautifulSoup, NavigableString, Tag
-from bs4.element import PreformattedString
+from lxml import etree
 
-from pipelines import shortcodes, tree
+from pipelines import htmltree, shortcodes
 
 _ACTIVE = "\\`*_[]<>#&~-+.)=!{\"'"
 # Supplementary Private Use Area-B: never found in real article text.
@@ -38,31 +37,25 @@ _LINE_PREFIX = re.compile(r"^(?:[ \t]*>[ \t]?)*(?:[ \t]*(?:[*+-]|\d{1,9}[.)])[ \
 _SKIP_PARENTS = {"pre", "code", "script", "style"}
 
 
-def protect(soup: BeautifulSoup) -> None:
+def protect(root: etree._Element) -> None:
     """Swap Markdown-active characters in text (not code) for private code points, ``<br>`` for BREAK."""
-    for br in tree.tags(soup, "br"):
-        br.replace_with(NavigableString(" " if tree.ancestor(br, ("td", "th")) else BREAK))
-    for text in _written_strings(soup):
-        protected = str(text).translate(_PROTECT)
-        if protected != text:
-            text.replace_with(NavigableString(protected))
-
-
-def _written_strings(root: Tag) -> list[NavigableString]:
-    """Any text html2text writes (ruby text too, a NavigableString subclass), not comments or doctypes,
-    nor text inside code, ``<pre>``, scripts or styles: one walk, not one look at its parents per string."""
-    found: list[NavigableString] = []
-    walks = [iter(root.contents)]
-    while walks:
-        node = next(walks[-1], None)
-        if node is None:
-            walks.pop()
-        elif isinstance(node, Tag):
-            if node.name not in _SKIP_PARENTS:
-                walks.append(iter(node.contents))
-        elif not isinstance(node, PreformattedString):
-            found.append(node)
-    return found
+    for br in list(root.iter("br")):
+        htmltree.replace(br, [" " if htmltree.ancestor(br, ("td", "th")) is not None else BREAK])
+    skipped = {node for parent in root.iter(*_SKIP_PARENTS) for node in parent.iter()}
+    retyped = []
+    for node in root.iter():
+        if node in skipped:
+            continue
+        if node.text and htmltree.is_tag(node):
+            node.text = node.text.translate(_PROTECT)
+        elif node.tag == htmltree.TYPED and (protected := (node.text or "").translate(_PROTECT)) != node.text:
+            node.text = protected
+            retyped.append(node)  # a ruby string written anew: a plain string from now on
+        for child in node:
+            if child.tail:
+                child.tail = child.tail.translate(_PROTECT)
+    for node in retyped:
+        htmltree.unwrap(node)
 
 
 def _is_space(char: str) -> bool:

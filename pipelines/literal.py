@@ -19,9 +19,9 @@ import hmac
 import re
 import secrets
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
+from lxml import etree
 
-from pipelines import tree
 from pipelines.article import repair_text
 from pipelines.escape import unforgeable
 
@@ -62,7 +62,7 @@ def attrs(markdown: str) -> dict[str, str]:
     return {ATTRIBUTE: markdown, SIGNATURE: _sign(markdown)}
 
 
-def markdown_of(tag: Tag) -> str | None:
+def markdown_of(tag: Tag | etree._Element) -> str | None:
     """The literal Markdown ``tag`` stands for, or None when it carries none we signed."""
     value, signature = tag.get(ATTRIBUTE), tag.get(SIGNATURE)
     if not isinstance(value, str) or not isinstance(signature, str):
@@ -70,12 +70,12 @@ def markdown_of(tag: Tag) -> str | None:
     return value if hmac.compare_digest(signature, _sign(value)) else None
 
 
-def strip_forged(soup: BeautifulSoup | Tag) -> None:
+def strip_forged(root: etree._Element) -> None:
     """Remove every ``data-md`` (and signature) this process did not set."""
-    for tag in tree.tags(soup, where=lambda t: t.has_attr(ATTRIBUTE) or t.has_attr(SIGNATURE)):
+    for tag in root.xpath(f"descendant-or-self::*[@{ATTRIBUTE} or @{SIGNATURE}]"):
         if markdown_of(tag) is None:
-            tag.attrs.pop(ATTRIBUTE, None)
-            tag.attrs.pop(SIGNATURE, None)
+            tag.attrib.pop(ATTRIBUTE, None)
+            tag.attrib.pop(SIGNATURE, None)
 
 
 def _escape_latex(latex: str) -> str:

@@ -12,10 +12,12 @@ import re
 import secrets
 
 import html2text
-from bs4 import BeautifulSoup, NavigableString, Tag
+from lxml import etree
 
-from pipelines import emphasis, escape, literal, shortcodes, tables, tree
+from pipelines import emphasis, escape, htmltree, literal, shortcodes, tables
 from pipelines.clean import serialize
+
+Node = etree._Element
 
 #: A placeholder names its conversion's nonce, so article text cannot forge one.
 _PLACEHOLDER = "MDRAWBLOCK{nonce}N{index}X"
@@ -25,6 +27,8 @@ _LANGUAGE = re.compile(r"[A-Za-z0-9_+.#-]*")
 _CONTAINER_PREFIX = re.compile(r"(?:[ \t]*(?:>|[*+-](?=[ \t])|\d{1,9}[.)](?=[ \t])))*[ \t]*")
 _LEADING_NBSP = re.compile(r"^[ \xa0]*\xa0[ \xa0]*", re.MULTILINE)
 _LIST_ITEM = re.compile(r"^( +)(?=(?:[*+-]|\d+\.) )", re.MULTILINE)
+#: How BeautifulSoup splits a multi-valued attribute (``class``).
+_NONWHITESPACE = re.compile(r"\S+")
 
 
 def _converter() -> html2text.HTML2Text:
@@ -53,13 +57,13 @@ def _fence(code: str, lang: str = "") -> str:
     return f"{ticks}{lang}\n{code.rstrip(chr(10))}\n{ticks}"
 
 
-def _code_language(pre: Tag) -> str:
-    for tag in (pre, tree.first(pre, "code")):
-        if not isinstance(tag, Tag):
+def _code_language(pre: Node) -> str:
+    for tag in (pre, htmltree.first(pre, ("code",))):
+        if tag is None:
             continue
         if tag.get("data-lang"):
-            return str(tag["data-lang"]).strip().split()[0]
-        for cls in tag.get("class") or []:
+            return str(tag.get("data-lang")).strip().split()[0]
+        for cls in _NONWHITESPACE.findall(tag.get("class") or ""):
             if cls.startswith(("language-", "lang-")):
                 return cls.split("-", 1)[1]
     return ""
@@ -75,24 +79,25 @@ def _code_span(code: str) -> str:
     return f"{ticks}{pad}{code}{pad}{ticks}"
 
 
-def _merge_adjacent_code(soup: BeautifulSoup) -> None:
+def _merge_adjacent_code(root: Node) -> None:
     """``<code>a</code><code>b</code>`` is one run of code; as two spans it would not parse."""
-    for code in tree.tags(soup, "code"):
-        if code.parent is None or tree.ancestor(code, "pre"):
+    for code in list(root.iter("code")):
+        if code.getparent() is None or htmltree.ancestor(code, "pre") is not None:
             continue
-        while isinstance(code.next_sibling, Tag) and code.next_sibling.name == "code":
-            code.append(code.next_sibling.extract().get_text())
+        while not code.tail and (following := code.getnext()) is not None and following.tag == "code":
+            htmltree.remove(following)
+            htmltree.append_text(code, htmltree.get_text(following))
 
 
-def _is_block_raw(tag: Tag) -> bool:
-    return tag.name == "pre" or (tag.name == "div" and literal.markdown_of(tag) is not None)
+def _is_block_raw(tag: Node) -> bool:
+    return tag.tag == "pre" or (tag.tag == "div" and literal.markdown_of(tag) is not None)
 
 
-def _is_inline_raw(tag: Tag) -> bool:
-    return tag.name == "code" or (tag.name != "div" and literal.markdown_of(tag) is not None)
+def _is_inline_raw(tag: Node) -> bool:
+    return tag.tag == "code" or (tag.tag != "div" and htmltree.is_tag(tag) and literal.markdown_of(tag) is not None)
 
 
-def _extract_raw(soup: BeautifulSoup, raw: list[tuple[str, bool]], block: bool, nonce: str) -> None:
+def _extract_raw(root: Node, raw: list[tuple[str, bool]], block: bool, nonce: str) -> None:
     """Swap code and literal Markdown for placeholders html2text leaves alone.
 
     ``<pre>`` becomes a fenced block, ``<table>`` a pipe table (``pipelines.tables``) and
@@ -102,39 +107,39 @@ def _extract_raw(soup: BeautifulSoup, raw: list[tuple[str, bool]], block: bool, 
     inline otherwise. Appends (Markdown, is block) to ``raw`` per placeholder.
     """
 
-    def swap(node: Tag, markdown: str) -> None:
-        token = NavigableString(_PLACEHOLDER.format(nonce=nonce, index=len(raw)))
+    def swap(node: Node, markdown: str) -> None:
+        token = _PLACEHOLDER.format(nonce=nonce, index=len(raw))
         raw.append((markdown, block))
         if block:
-            wrapper = soup.new_tag("p")
-            wrapper.append(token)
-            node.replace_with(wrapper)
+            wrapper = node.makeelement("p")
+            wrapper.text = token
+            htmltree.replace(node, [wrapper])
         else:
-            node.replace_with(token)
+            htmltree.replace(node, [token])
 
     if block:
-        for table in tree.tags(soup, "table"):
-            if table.parent is None or tree.ancestor(table, "table"):
+        for table in list(root.iter("table")):
+            if table.getparent() is None or htmltree.ancestor(table, "table") is not None:
                 continue  # nested tables are converted with their outer table's cells
             markdown = tables.to_markdown(table, html_to_markdown)
             if markdown is None:
-                tables.unwrap_layout(table, soup)
+                tables.unwrap_layout(table)
             else:
                 swap(table, markdown)
     else:
-        _merge_adjacent_code(soup)
-    for node in tree.tags(soup, where=_is_block_raw if block else _is_inline_raw):
-        if node.parent is None or tree.ancestor(node, "pre"):  # inside an element already swapped
+        _merge_adjacent_code(root)
+    for node in [node for node in root.iter(etree.Element) if (_is_block_raw if block else _is_inline_raw)(node)]:
+        if node.getparent() is None or htmltree.ancestor(node, "pre") is not None:  # inside an element already swapped
             continue
         markdown = literal.markdown_of(node)
         if markdown is not None:
             swap(node, markdown)
-        elif node.name == "pre":
-            swap(node, _fence(node.get_text(), _code_language(node)))
-        elif node.get_text():
-            swap(node, _code_span(node.get_text()))
+        elif node.tag == "pre":
+            swap(node, _fence(htmltree.get_text(node), _code_language(node)))
+        elif htmltree.get_text(node):
+            swap(node, _code_span(htmltree.get_text(node)))
         else:
-            node.decompose()
+            htmltree.remove(node)
 
 
 def _put_back(markdown: str, raw: list[tuple[str, bool]], block: bool, nonce: str) -> str:
@@ -179,15 +184,15 @@ def tidy(markdown: str) -> str:
     return text.strip("\n")
 
 
-def html_to_markdown(soup: BeautifulSoup) -> str:
-    """Convert a cleaned article body to Markdown (without a trailing newline)."""
+def html_to_markdown(root: Node) -> str:
+    """Convert a cleaned article body (``pipelines.clean``'s tree) to Markdown (without a trailing newline)."""
     raw: list[tuple[str, bool]] = []
     nonce = secrets.token_hex(6)
-    _extract_raw(soup, raw, block=True, nonce=nonce)
-    escape.protect(soup)
-    emphasis.mark(soup)  # html2text's own emphasis does not render next to CJK punctuation
-    _extract_raw(soup, raw, block=False, nonce=nonce)  # after mark, which keeps emphasis off code's edges
-    markdown = _converter().handle(serialize(soup))
+    _extract_raw(root, raw, block=True, nonce=nonce)
+    escape.protect(root)
+    emphasis.mark(root)  # html2text's own emphasis does not render next to CJK punctuation
+    _extract_raw(root, raw, block=False, nonce=nonce)  # after mark, which keeps emphasis off code's edges
+    markdown = _converter().handle(serialize(root))
     # Inline code and formulas go back before emphasis is placed: their edges decide flanking.
     markdown = escape.restore(tidy(emphasis.render(_put_back(markdown, raw, block=False, nonce=nonce))))
     return _put_back(markdown, raw, block=True, nonce=nonce)

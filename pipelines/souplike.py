@@ -22,11 +22,14 @@ tags) is left to BeautifulSoup.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from bs4 import BeautifulSoup, Comment, NavigableString, PageElement, Tag
-from bs4.element import ProcessingInstruction
+from bs4.element import PreformattedString, ProcessingInstruction, RubyParenthesisString, RubyTextString
 from lxml import etree
+
+from pipelines import htmltree
+from pipelines.article import repair_text
 
 #: BeautifulSoup's HTML defaults (``bs4.builder.HTMLTreeBuilder``).
 _ASCII_SPACES = "\x20\x0a\x09\x0c\x0d"
@@ -62,6 +65,11 @@ _LEADING_END_TAG = re.compile(r"\s*</")
 #: What a removed element becomes: cleared, kept only for the text after it (lxml keeps that text in
 #: the element, and cannot always take it over: it refuses control characters libxml2 let through).
 _REMOVED = "souplike-removed"
+#: What ``document`` puts at the top of a tree copied from BeautifulSoup's (its ``BeautifulSoup`` object).
+DOCUMENT = "souplike-document"
+_RUBY = ("rt", "rp")
+#: What lxml refuses in a string it is given (libxml2's parse lets some of it through).
+_UNSETTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def _escape(text: str) -> str:
@@ -142,7 +150,7 @@ def get_text(node: etree._Element) -> str:
     return "".join(_texts(node, typed))
 
 
-def _attribute(tag: str, name: str, value: str, element: etree._Element) -> str:
+def _attribute(tag: str, name: str, value: str, element: etree._Element, escape: Callable[[str], str] = _escape) -> str:
     if name in _LIST_ATTRIBUTES["*"] or name in _LIST_ATTRIBUTES.get(tag, ()):
         value = " ".join(_NONWHITESPACE.findall(value))
     elif tag == "meta" and name == "charset":
@@ -152,7 +160,7 @@ def _attribute(tag: str, name: str, value: str, element: etree._Element) -> str:
         value = _CONTENT_CHARSET.sub(lambda match: match.group(1) + "utf-8", value)
     elif name in _BOOLEAN and value == name:
         value = ""
-    value = _escape(value)
+    value = escape(value)
     if '"' not in value:
         return f'{name}="{value}"'
     if "'" not in value:
@@ -160,21 +168,30 @@ def _attribute(tag: str, name: str, value: str, element: etree._Element) -> str:
     return f'{name}="{value.replace(chr(34), "&quot;")}"'
 
 
-def _contents(node: etree._Element, raw: bool) -> list[etree._Element | str]:
+def keep_nbsp(text: str) -> str:
+    # html2text keeps "&nbsp;" as a space but drops a literal U+00A0 at the start of a
+    # paragraph; the site keeps that leading space, so write the entity back.
+    return _escape(text).replace("\xa0", "&nbsp;")
+
+
+def _contents(node: etree._Element, raw: bool, escape: Callable[[str], str]) -> list[etree._Element | str]:
     """What ``node`` holds, in order: its strings (escaped, unless ``raw``) and its children."""
     items: list[etree._Element | str] = []
     if node.text:
-        items.append(node.text if raw else _escape(node.text))
+        items.append(node.text if raw else escape(node.text))
     for child in node:
         items.append(child)
         if child.tail:
-            items.append(child.tail if raw else _escape(child.tail))
+            items.append(child.tail if raw else escape(child.tail))
     return items
 
 
-def _write_all(items: list[etree._Element | str], out: list[str]) -> None:
+def _write_all(items: list[etree._Element | str], out: list[str], nbsp: bool = False) -> None:
     """``items`` written in order, without recursion (content may nest ``MAX_DEPTH`` deep, more
-    than Python's recursion limit allows at two calls a level)."""
+    than Python's recursion limit allows at two calls a level). ``nbsp``: as ``NBSP_FORMATTER``
+    writes them (``&nbsp;``, void elements without ``/``), else as BeautifulSoup's default formatter."""
+    escape = keep_nbsp if nbsp else _escape
+    void_end = ">" if nbsp else "/>"
     stack = items[::-1]
     while stack:
         node = stack.pop()
@@ -192,13 +209,22 @@ def _write_all(items: list[etree._Element | str], out: list[str]) -> None:
             raise ValueError(f"unexpected node {node!r}")
         if tag == _REMOVED:
             continue
-        attributes = "".join(" " + _attribute(tag, name, value, node) for name, value in sorted(node.attrib.items()))
-        if tag in _VOID and node.text is None and len(node) == 0:
-            out.append(f"<{tag}{attributes}/>")
+        if tag == htmltree.TYPED:
+            out.append(escape(node.text or ""))
+            continue
+        if tag == htmltree.RAW:
+            out.append(node.text or "")
+            continue
+        if tag == htmltree.NAMED:
+            tag = node.get(htmltree.NAME)
+        attributes = "".join(" " + _attribute(tag, name, value, node, escape)
+                             for name, value in sorted(node.attrib.items()) if name != htmltree.NAME)
+        if tag in _VOID and not node.text and len(node) == 0:
+            out.append(f"<{tag}{attributes}{void_end}")
             continue
         out.append(f"<{tag}{attributes}>")
         stack.append(f"</{tag}>")
-        stack.extend(_contents(node, tag in _CDATA_CONTAINING)[::-1])
+        stack.extend(_contents(node, tag in _CDATA_CONTAINING, escape)[::-1])
 
 
 def _write(node: etree._Element, out: list[str]) -> None:
@@ -206,7 +232,7 @@ def _write(node: etree._Element, out: list[str]) -> None:
 
 
 def _write_contents(node: etree._Element, out: list[str], raw: bool) -> None:
-    _write_all(_contents(node, raw), out)
+    _write_all(_contents(node, raw, _escape), out)
 
 
 def outer_html(node: etree._Element) -> str:
@@ -222,6 +248,108 @@ def inner_html(node: etree._Element) -> str:
     _write_contents(node, out, node.tag in _CDATA_CONTAINING)
     return "".join(out)
 
+
+def body_html(root: etree._Element) -> str:
+    """What ``decode_contents(formatter=clean.NBSP_FORMATTER)`` gives for the document's ``<body>``
+    (for the whole document when it has none): the HTML handed to html2text."""
+    body = next(root.iter("body"), None)
+    if body is None and root.tag != DOCUMENT:
+        items: list[etree._Element | str] = [root]  # lxml's root is the document's <html>
+    else:
+        body = root if body is None else body
+        items = _contents(body, body.tag in _CDATA_CONTAINING, keep_nbsp)
+    out: list[str] = []
+    _write_all(items, out, nbsp=True)
+    return "".join(out)
+
+
+def document(html: str) -> etree._Element:
+    """The tree ``BeautifulSoup(html, "lxml")`` builds, as lxml elements (see ``pipelines.htmltree``):
+    lxml's own tree read as BeautifulSoup reads it, or, for markup where lxml's tree holds less than
+    BeautifulSoup's events (see :func:`soup`), BeautifulSoup's tree copied. Strings lxml cannot
+    hold (control characters: in ``<rt>``/``<rp>`` text, and in what is copied) are held repaired
+    (``repair_text``), as the cleaning stage repairs every string first."""
+    root = None
+    if not (_OUTSIDE_BODY.search(html) or _LEADING_END_TAG.match(html)):
+        parser = etree.HTMLParser(recover=True)
+        parser.feed(html)
+        root = parser.close()
+    if root is None or root.getprevious() is not None or root.getnext() is not None:
+        return _copy(BeautifulSoup(html, "lxml"))
+    _normalize(root)
+    _type_ruby(root)
+    return root
+
+
+def settable(text: str) -> str:
+    return repair_text(text) if _UNSETTABLE.search(text) else text
+
+
+def _typed(parent: etree._Element, text: str) -> etree._Element:
+    node = parent.makeelement(htmltree.TYPED)
+    node.text = settable(text)
+    return node
+
+
+def _type_ruby(root: etree._Element) -> None:
+    """The strings inside ``<rt>``/``<rp>`` as ``TYPED`` nodes (BeautifulSoup's ruby string classes)."""
+    if next(root.iter(*_RUBY), None) is None:
+        return
+    for node in list(dict.fromkeys(node for ruby in root.iter(*_RUBY) for node in ruby.iter())):
+        if not htmltree.is_tag(node):
+            continue
+        for child in list(node):
+            if child.tail:
+                child.addnext(_typed(node, child.tail))  # lxml moves the tail after the new node: taken below
+                child.tail = None
+        if node.text:
+            node.insert(0, _typed(node, node.text))
+            node.text = None
+
+
+def _copy(document: BeautifulSoup) -> etree._Element:
+    """BeautifulSoup's tree as lxml elements, under a ``DOCUMENT`` element standing for the document."""
+    root = etree.HTML("<html></html>")
+    root.tag = DOCUMENT
+    frames: list[tuple[Iterator[PageElement], etree._Element]] = [(iter(document.contents), root)]
+    while frames:
+        children, parent = frames[-1]
+        child = next(children, None)
+        if child is None:
+            frames.pop()
+            continue
+        last = parent[-1] if len(parent) else None
+        if isinstance(child, Tag):
+            name = f"{child.prefix}:{child.name}" if child.prefix else child.name
+            try:
+                element = etree.SubElement(parent, name)
+            except ValueError:  # a name libxml2 made of broken markup, which lxml takes from no one else
+                element = etree.SubElement(parent, htmltree.NAMED, {htmltree.NAME: name})
+            for key, value in child.attrs.items():
+                value = " ".join(value) if isinstance(value, list) else str(value)
+                element.set(key, settable(value))
+            frames.append((iter(child.contents), element))
+        elif type(child) in (RubyTextString, RubyParenthesisString):
+            parent.append(_typed(parent, child))
+        elif isinstance(child, Comment):
+            comment = etree.Comment()
+            comment.text = settable(str(child))
+            parent.append(comment)
+        elif isinstance(child, ProcessingInstruction):
+            target, _, text = str(child).partition(" ")
+            parent.append(etree.PI(target, settable(text)))
+        elif isinstance(child, PreformattedString):
+            raw = parent.makeelement(htmltree.RAW)
+            raw.text = settable(child.PREFIX + child + child.SUFFIX)
+            parent.append(raw)
+        elif not (text := settable(str(child))):
+            parent.append(htmltree.empty(parent))
+        else:
+            if last is None:
+                parent.text = (parent.text or "") + text
+            else:
+                last.tail = (last.tail or "") + text
+    return root
 
 
 def soup(html: str) -> BeautifulSoup:

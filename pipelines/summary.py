@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from lxml import etree
+
+from pipelines import htmltree
 
 #: Elements that start a new text block.
 BLOCK_TAGS = frozenset(
@@ -12,10 +14,12 @@ BLOCK_TAGS = frozenset(
 )
 SEPARATOR = "  "
 ELLIPSIS = "..."
+_END = etree.Element("end")  # marks where an element's content ends, in text_blocks' walk
 
 
-def text_blocks(soup: BeautifulSoup | Tag) -> list[str]:
-    """The visible text of each block in document order, whitespace collapsed, images ignored."""
+def text_blocks(root: etree._Element) -> list[str]:
+    """The visible text of each block in document order, whitespace collapsed, images ignored
+    (and the strings BeautifulSoup types apart: comments, ``<rt>``/``<rp>`` text)."""
     blocks: list[str] = []
     current: list[str] = []
 
@@ -25,25 +29,35 @@ def text_blocks(soup: BeautifulSoup | Tag) -> list[str]:
             blocks.append(text)
         current.clear()
 
-    def walk(node: Tag) -> None:
-        for child in node.children:
-            if isinstance(child, NavigableString):
-                if type(child) is NavigableString:  # not comments, CDATA, doctype
-                    current.append(str(child))
-            elif isinstance(child, Tag):
-                if child.name in BLOCK_TAGS:
-                    flush()
-                    walk(child)
-                    flush()
-                else:
-                    walk(child)
-
-    walk(soup)
+    stack: list[etree._Element | str] = [root]  # a string: text; an element: its start (its end: None after it)
+    ends: list[etree._Element] = []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            current.append(node)
+            continue
+        if node is _END:
+            element = ends.pop()
+            if element.tag in BLOCK_TAGS:
+                flush()
+            continue
+        if not htmltree.is_tag(node):
+            continue
+        if node.tag in BLOCK_TAGS:
+            flush()
+        ends.append(node)
+        stack.append(_END)
+        for child in reversed(node):
+            if child.tail:
+                stack.append(child.tail)
+            stack.append(child)
+        if node.text:
+            stack.append(node.text)
     flush()
     return blocks
 
 
-def summarize(soup: BeautifulSoup | Tag, length: int, *fallbacks: str) -> str:
+def summarize(root: etree._Element, length: int, *fallbacks: str) -> str:
     """Text blocks joined by two spaces, cut to ``length`` characters plus ``...``.
 
     A body without text (an image share, a post whose text is all in pictures) gives the
@@ -51,7 +65,7 @@ def summarize(soup: BeautifulSoup | Tag, length: int, *fallbacks: str) -> str:
     lines taken as blocks: an empty summary makes Hugo show the body's opening instead,
     which for such a post is its attribution, disclaimer and origin link.
     """
-    text = SEPARATOR.join(text_blocks(soup))
+    text = SEPARATOR.join(text_blocks(root))
     for fallback in fallbacks:
         if text:
             break

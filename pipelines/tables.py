@@ -11,16 +11,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bs4 import BeautifulSoup, Tag
+from lxml import etree
+
+from pipelines import htmltree, souplike
+
+Node = etree._Element
 
 
-def _rows(table: Tag) -> list[list[Tag]]:
+def _own(node: Node, table: Node) -> bool:
+    """Whether ``node`` belongs to ``table`` itself (not to a table nested in it)."""
+    return next(node.iterancestors("table"), None) is table
+
+
+def _rows(table: Node) -> list[list[Node]]:
     """The table's own rows (not those of tables nested in its cells), as lists of cells."""
-    rows = [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
-    return [[cell for cell in tr.find_all(["td", "th"], recursive=False)] for tr in rows]
+    rows = [tr for tr in table.iter("tr") if _own(tr, table)]
+    return [[cell for cell in tr if cell.tag in ("td", "th")] for tr in rows]
 
 
-def _span(cell: Tag) -> int:
+def _span(cell: Node) -> int:
     try:
         return max(1, min(int(str(cell.get("colspan", 1))), 50))
     except ValueError:
@@ -34,14 +43,14 @@ def _unbreak(line: str) -> str:
     return line[:-1].rstrip() if trailing % 2 else line
 
 
-def _cell(cell: Tag, convert: Callable[[BeautifulSoup], str]) -> str:
+def _cell(cell: Node, convert: Callable[[Node], str]) -> str:
     """The cell's Markdown on one line (its blocks and lines joined by spaces), pipes escaped."""
-    markdown = convert(BeautifulSoup(cell.decode_contents(), "lxml"))
+    markdown = convert(souplike.document(souplike.inner_html(cell)))
     line = " ".join(_unbreak(part) for part in markdown.splitlines() if part.strip())
     return line.replace("|", "\\|")
 
 
-def to_markdown(table: Tag, convert: Callable[[BeautifulSoup], str]) -> str | None:
+def to_markdown(table: Node, convert: Callable[[Node], str]) -> str | None:
     """The pipe table for ``table``, or None when it is a layout table of one column.
 
     ``convert`` turns a cell's HTML into Markdown (the converter itself).
@@ -61,12 +70,12 @@ def to_markdown(table: Tag, convert: Callable[[BeautifulSoup], str]) -> str | No
     return "\n".join(lines)
 
 
-def unwrap_layout(table: Tag, soup: BeautifulSoup) -> None:
+def unwrap_layout(table: Node) -> None:
     """Let a layout table's cells flow as blocks, in order."""
-    for cell in table.find_all(["td", "th"]):
-        if cell.find_parent("table") is table:
-            cell.name = "div"
-    for tag in table.find_all(["tr", "tbody", "thead", "tfoot", "caption", "colgroup", "col"]):
-        if tag.find_parent("table") is table:
-            tag.unwrap() if tag.name not in ("colgroup", "col") else tag.decompose()
-    table.name = "div"
+    for cell in list(table.iter("td", "th")):
+        if _own(cell, table):
+            cell.tag = "div"
+    for tag in list(table.iter("tr", "tbody", "thead", "tfoot", "caption", "colgroup", "col")):
+        if _own(tag, table):
+            htmltree.unwrap(tag) if tag.tag not in ("colgroup", "col") else htmltree.remove(tag)
+    table.tag = "div"
