@@ -140,18 +140,24 @@ def _repair(text: str | None) -> str | None:
     return text
 
 
-def clean(root: Node, rewrite_image: Callable[[str], str] = lambda url: url) -> Node:
-    """Strip non-content elements and styling, and rewrite image URLs in place."""
-    literal.strip_forged(root)  # only our own cleaners hand over literal Markdown
-    for node in list(root.iter()):  # character references decode to anything: repair what they gave
+def _repair_strings(root: Node) -> None:
+    """Repair every string (``repair_text``), keeping where one is emptied (BeautifulSoup keeps an empty string)."""
+    for node in list(root.iter()):
         if (text := _repair(node.text)) != node.text:
             node.text = text
-            if not text and htmltree.is_tag(node):  # BeautifulSoup keeps an empty string there
+            if not text and htmltree.is_tag(node):
                 node.insert(0, htmltree.empty(node))
         if (tail := _repair(node.tail)) != node.tail:
             node.tail = tail or None
             if not tail:
                 node.addnext(htmltree.empty(node))
+
+
+def clean(root: Node, rewrite_image: Callable[[str], str] = lambda url: url) -> Node:
+    """Strip non-content elements and styling, and rewrite image URLs in place."""
+    literal.strip_forged(root)  # only our own cleaners hand over literal Markdown
+    if _NEEDS_REPAIR.search(htmltree.all_strings(root)):  # character references decode to anything
+        _repair_strings(root)
     for comment in list(root.iter(etree.Comment)):
         htmltree.remove(comment)
     for tag in list(root.iter(*DROP_TAGS)):

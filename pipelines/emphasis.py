@@ -131,6 +131,8 @@ def _move_edges_out(tag: Node) -> bool:
 
 def _remove_sentinels(root: Node) -> None:
     """Sentinel characters already in the text go (the cleaning stage removes them as invalid text)."""
+    if not _SENTINEL_RE.search(htmltree.all_strings(root)):
+        return
     for node in list(root.iter()):
         if node.tail and _SENTINEL_RE.search(node.tail):
             node.tail = _SENTINEL_RE.sub("", node.tail)

@@ -30,6 +30,8 @@ BREAK = chr(0x10FFF0)
 #: The code points this module uses for its own marks; found in article text they are forgeries.
 _OWN_MARKS = re.compile("[\U0010ff00-\U0010ffff]")
 _PROTECT = str.maketrans(_TO_PRIVATE)
+#: Any character ``protect`` swaps (most strings of a Chinese article hold none: translate is the slower scan).
+_ANY_ACTIVE = re.compile("[" + re.escape(_ACTIVE) + "]")
 #: Any protected character (restore's fast path: most lines hold none).
 _ANY_PROTECTED = re.compile("[" + "".join(_FROM_PRIVATE) + "]")
 #: Where a line's text begins: after indentation, quote markers and a list marker.
@@ -46,13 +48,14 @@ def protect(root: etree._Element) -> None:
     for node in root.iter():
         if node in skipped:
             continue
-        if node.text and htmltree.is_tag(node):
-            node.text = node.text.translate(_PROTECT)
-        elif node.tag == htmltree.TYPED and (protected := (node.text or "").translate(_PROTECT)) != node.text:
-            node.text = protected
-            retyped.append(node)  # a ruby string written anew: a plain string from now on
+        if node.text and _ANY_ACTIVE.search(node.text):
+            if htmltree.is_tag(node):
+                node.text = node.text.translate(_PROTECT)
+            elif node.tag == htmltree.TYPED:
+                node.text = node.text.translate(_PROTECT)
+                retyped.append(node)  # a ruby string written anew: a plain string from now on
         for child in node:
-            if child.tail:
+            if child.tail and _ANY_ACTIVE.search(child.tail):
                 child.tail = child.tail.translate(_PROTECT)
     for node in retyped:
         htmltree.unwrap(node)

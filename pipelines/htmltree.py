@@ -159,6 +159,11 @@ def first(node: Node, names: Iterable[str]) -> Node | None:
     return next((found for found in node.iter(*names) if found is not node), None)
 
 
+def all_strings(root: Node) -> str:
+    """Every string in the tree, joined (to look for a character at once): texts, comments, processing instructions."""
+    return "".join([*root.itertext(), *(node.text or "" for node in root.iter(etree.Comment, etree.PI))])
+
+
 def get_text(node: Node) -> str:
     """``Tag.get_text()`` of an element that is no string container: its plain strings (not comments,
     processing instructions, nor the strings ``<rt>``/``<rp>`` type apart)."""

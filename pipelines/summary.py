@@ -24,10 +24,11 @@ def text_blocks(root: etree._Element) -> list[str]:
     current: list[str] = []
 
     def flush() -> None:
-        text = re.sub(r"\s+", " ", "".join(current)).strip()
-        if text:
-            blocks.append(text)
-        current.clear()
+        if current:
+            text = " ".join("".join(current).split())  # what re.sub(r"\s+", " ", …).strip() gives
+            if text:
+                blocks.append(text)
+            current.clear()
 
     stack: list[etree._Element | str] = [root]  # a string: text; an element: its start (its end: None after it)
     ends: list[etree._Element] = []
