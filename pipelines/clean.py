@@ -11,7 +11,6 @@ from collections.abc import Callable
 from html import unescape
 from urllib.parse import quote
 
-from bs4.formatter import HTMLFormatter
 from lxml import etree
 
 from pipelines import escape, htmltree, literal, souplike
@@ -45,9 +44,6 @@ _ATTRIBUTE_ACTIVE = str.maketrans({char: escape.protected(char) for char in "<>&
 
 
 Node = etree._Element
-#: How the HTML handed to html2text was written when the render worked on BeautifulSoup's tree
-#: (``serialize`` writes the same; the tests compare both).
-NBSP_FORMATTER = HTMLFormatter(entity_substitution=souplike.keep_nbsp, void_element_close_prefix="")
 
 
 def safe_url(url: str) -> str:
@@ -129,8 +125,7 @@ def parse(html: str) -> Node:
 
 
 def serialize(root: Node) -> str:
-    """HTML for html2text, with non-breaking spaces kept as entities: what BeautifulSoup's
-    ``decode_contents(formatter=NBSP_FORMATTER)`` of the ``<body>`` gave."""
+    """HTML for html2text, with non-breaking spaces kept as entities (``souplike.body_html``)."""
     return souplike.body_html(root)
 
 

@@ -19,7 +19,6 @@ import hmac
 import re
 import secrets
 
-from bs4 import Tag
 from lxml import etree
 
 from pipelines.article import repair_text
@@ -62,7 +61,7 @@ def attrs(markdown: str) -> dict[str, str]:
     return {ATTRIBUTE: markdown, SIGNATURE: _sign(markdown)}
 
 
-def markdown_of(tag: Tag | etree._Element) -> str | None:
+def markdown_of(tag: etree._Element) -> str | None:
     """The literal Markdown ``tag`` stands for, or None when it carries none we signed."""
     value, signature = tag.get(ATTRIBUTE), tag.get(SIGNATURE)
     if not isinstance(value, str) or not isinstance(signature, str):

@@ -11,12 +11,13 @@ a ``<meta>`` charset written as ``utf-8``, attributes sorted, void elements as `
 ``&<>`` escaped (not in ``<script>``/``<style>`` text), comments and processing
 instructions as they were.
 
-The render still works on BeautifulSoup trees: :func:`soup` builds the very tree BeautifulSoup
-builds (same node classes, strings, attributes and links) from lxml's, node by node, without
-the per-event machinery of BeautifulSoup's parse. ``tests/test_souplike.py`` compares both ways
-with BeautifulSoup's own on every fixture and on generated markup; markup where lxml's tree
-holds less than BeautifulSoup's events (the document's own parts, leading comments and end
-tags) is left to BeautifulSoup.
+The render works on lxml's tree read so (:func:`document`, operated on by ``pipelines.htmltree``),
+and writes the HTML for html2text as BeautifulSoup wrote it (:func:`body_html`); markup where lxml's
+tree holds less than BeautifulSoup's events (the document's own parts, leading comments and end
+tags) is parsed by BeautifulSoup and its tree copied. :func:`soup` builds the very tree BeautifulSoup
+builds (same node classes, strings, attributes and links) from lxml's, node by node, for the
+cleaners still working on BeautifulSoup's tree. ``tests/test_souplike.py`` and ``tests/test_serialize.py``
+compare these with BeautifulSoup's own on every fixture and on generated markup.
 """
 
 from __future__ import annotations
@@ -188,8 +189,8 @@ def _contents(node: etree._Element, raw: bool, escape: Callable[[str], str]) -> 
 
 def _write_all(items: list[etree._Element | str], out: list[str], nbsp: bool = False) -> None:
     """``items`` written in order, without recursion (content may nest ``MAX_DEPTH`` deep, more
-    than Python's recursion limit allows at two calls a level). ``nbsp``: as ``NBSP_FORMATTER``
-    writes them (``&nbsp;``, void elements without ``/``), else as BeautifulSoup's default formatter."""
+    than Python's recursion limit allows at two calls a level). ``nbsp``: as the render hands them to
+    html2text (``&nbsp;``, void elements without ``/``), else as BeautifulSoup's default formatter."""
     escape = keep_nbsp if nbsp else _escape
     void_end = ">" if nbsp else "/>"
     stack = items[::-1]
@@ -250,7 +251,8 @@ def inner_html(node: etree._Element) -> str:
 
 
 def body_html(root: etree._Element) -> str:
-    """What ``decode_contents(formatter=clean.NBSP_FORMATTER)`` gives for the document's ``<body>``
+    """What BeautifulSoup's ``decode_contents(formatter=HTMLFormatter(entity_substitution=keep_nbsp,
+    void_element_close_prefix=""))`` gives for the document's ``<body>``
     (for the whole document when it has none): the HTML handed to html2text."""
     body = next(root.iter("body"), None)
     if body is None and root.tag != DOCUMENT:
