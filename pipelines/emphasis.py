@@ -149,7 +149,12 @@ def mark(root: Node) -> None:
     for tag in list(root.iter(*DELIMITERS)):
         if htmltree.ancestor(tag, LITERAL_TAGS) is not None or any(DELIMITERS.get(p.tag) == DELIMITERS[tag.tag] for p in tag.iterancestors()):
             htmltree.unwrap(tag)  # literal context, or already bold/italic: nothing to add
-    while (spanning := next((t for t in root.iter(*DELIMITERS) if htmltree.first(t, BLOCK_TAGS) is not None), None)) is not None:
+    # Innermost first (the last in document order): pushed into an emphasis element that itself spans
+    # blocks, the outer one would push that one back into itself, forever (``<b><i>a<p>b</p></i></b>``).
+    # Where no two spanning elements nest (every case the outermost-first order ever finished), the
+    # order changes nothing: each push stays inside its own element.
+    while (spanning := next((t for t in reversed(list(root.iter(*DELIMITERS))) if htmltree.first(t, BLOCK_TAGS) is not None),
+                            None)) is not None:
         _push_into_blocks(spanning)
     while any(_move_edges_out(tag) for tag in list(root.iter(*DELIMITERS))):
         pass

@@ -120,3 +120,9 @@ def test_punctuation_runs_step_out_inside_long_text() -> None:  # hand-made: lon
     assert (convert("<p>开头很长的一句话，后面还有<strong>，，「「重点内容」」：</strong>结尾也很长的一句话。</p>")
             == "开头很长的一句话，后面还有，**，「「重点内容」」**：结尾也很长的一句话。")
     assert convert("<p>前面的文字 <em>！？“强调”。。</em>后面的文字很多很多</p>") == "前面的文字 *！？“强调”。*。后面的文字很多很多"
+
+
+def test_emphasis_nested_around_blocks_is_pushed_into_them() -> None:  # hand-made: these never finished before
+    convert = lambda body: html_to_markdown(clean(parse(body)))  # noqa: E731
+    assert convert("<b><i>甲<span><p>乙</p></span></i></b>") == "***甲***\n\n***乙***"
+    assert convert("<b><s>甲<section>乙<p>丙</p></section>丁</s></b>") == "**~~甲~~**\n\n**~~乙~~**\n\n**~~丙~~**\n\n**~~丁~~**"
