@@ -131,7 +131,8 @@ def _move_edges_out(tag: Node) -> bool:
 
 def _remove_sentinels(root: Node) -> None:
     """Sentinel characters already in the text go (the cleaning stage removes them as invalid text)."""
-    if not _SENTINEL_RE.search(htmltree.all_strings(root)):
+    strings = htmltree.all_strings(root)
+    if not any(sentinel in strings for sentinel in _KIND):  # (``in`` scans faster than a regex)
         return
     for node in list(root.iter()):
         if node.tail and _SENTINEL_RE.search(node.tail):

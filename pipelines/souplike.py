@@ -261,8 +261,50 @@ def body_html(root: etree._Element) -> str:
         body = root if body is None else body
         items = _contents(body, body.tag in _CDATA_CONTAINING, keep_nbsp)
     out: list[str] = []
-    _write_all(items, out, nbsp=True)
+    if body is not None and next(body.iter(etree.Comment, etree.PI, _REMOVED), None) is None:
+        _write_walk(body, out)
+    else:
+        _write_all(items, out, nbsp=True)
     return "".join(out)
+
+
+def _write_walk(body: etree._Element, out: list[str]) -> None:
+    """What ``_write_all`` writes of ``body``'s contents (``nbsp``), in one walk of lxml's (elements only: no
+    comment or processing instruction under ``body``)."""
+    raw = [body.tag in _CDATA_CONTAINING]
+    for event, node in etree.iterwalk(body, events=("start", "end")):
+        tag = node.tag
+        if event == "start":
+            if node is body:
+                if node.text:
+                    out.append(node.text if raw[-1] else keep_nbsp(node.text))
+                continue
+            if tag == htmltree.TYPED:
+                out.append(keep_nbsp(node.text or ""))
+                raw.append(raw[-1])
+                continue
+            if tag == htmltree.RAW:
+                out.append(node.text or "")
+                raw.append(raw[-1])
+                continue
+            if tag == htmltree.NAMED:
+                tag = node.get(htmltree.NAME)
+            attributes = "".join(" " + _attribute(tag, name, value, node, keep_nbsp)
+                                 for name, value in sorted(node.attrib.items()) if name != htmltree.NAME) if node.attrib else ""
+            out.append(f"<{tag}{attributes}>")
+            raw.append(tag in _CDATA_CONTAINING)
+            if node.text:
+                out.append(node.text if raw[-1] else keep_nbsp(node.text))
+            continue
+        raw.pop()
+        if node is body:
+            continue
+        if tag == htmltree.NAMED:
+            tag = node.get(htmltree.NAME)
+        if tag != htmltree.TYPED and tag != htmltree.RAW and not (tag in _VOID and not node.text and len(node) == 0):
+            out.append(f"</{tag}>")
+        if node.tail:
+            out.append(node.tail if raw[-1] else keep_nbsp(node.tail))
 
 
 def document(html: str) -> etree._Element:
