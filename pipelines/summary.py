@@ -17,22 +17,26 @@ ELLIPSIS = "..."
 _END = etree.Element("end")  # marks where an element's content ends, in text_blocks' walk
 
 
-def text_blocks(root: etree._Element) -> list[str]:
+def text_blocks(root: etree._Element, enough: int | None = None) -> list[str]:
     """The visible text of each block in document order, whitespace collapsed, images ignored
-    (and the strings BeautifulSoup types apart: comments, ``<rt>``/``<rp>`` text)."""
+    (and the strings BeautifulSoup types apart: comments, ``<rt>``/``<rp>`` text); only the first
+    blocks once joined by ``SEPARATOR`` they are longer than ``enough``, when given."""
     blocks: list[str] = []
     current: list[str] = []
+    joined = -len(SEPARATOR)  # the length of blocks joined by SEPARATOR
 
     def flush() -> None:
+        nonlocal joined
         if current:
             text = " ".join("".join(current).split())  # what re.sub(r"\s+", " ", …).strip() gives
             if text:
                 blocks.append(text)
+                joined += len(SEPARATOR) + len(text)
             current.clear()
 
     stack: list[etree._Element | str] = [root]  # a string: text; an element: its start (its end: None after it)
     ends: list[etree._Element] = []
-    while stack:
+    while stack and (enough is None or joined <= enough):
         node = stack.pop()
         if isinstance(node, str):
             current.append(node)
@@ -66,7 +70,7 @@ def summarize(root: etree._Element, length: int, *fallbacks: str) -> str:
     lines taken as blocks: an empty summary makes Hugo show the body's opening instead,
     which for such a post is its attribution, disclaimer and origin link.
     """
-    text = SEPARATOR.join(text_blocks(root))
+    text = SEPARATOR.join(text_blocks(root, enough=length))  # the rest could not change the cut
     for fallback in fallbacks:
         if text:
             break
