@@ -32,6 +32,13 @@ _OWN_MARKS = re.compile("[\U0010ff00-\U0010ffff]")
 _PROTECT = str.maketrans(_TO_PRIVATE)
 #: Any character ``protect`` swaps (most strings of a Chinese article hold none: translate is the slower scan).
 _ANY_ACTIVE = re.compile("[" + re.escape(_ACTIVE) + "]")
+
+
+def _private(active: re.Match[str]) -> str:
+    """What ``translate(_PROTECT)`` makes of the character: through ``_ANY_ACTIVE.sub``, a few times faster
+    over Chinese text, where the active characters are few."""
+    return _TO_PRIVATE[active.group()]
+
 #: Any protected character (restore's fast path: most lines hold none).
 _ANY_PROTECTED = re.compile("[" + "".join(_FROM_PRIVATE) + "]")
 #: Where a line's text begins: after indentation, quote markers and a list marker.
@@ -50,13 +57,13 @@ def protect(root: etree._Element) -> None:
             continue
         if node.text and _ANY_ACTIVE.search(node.text):
             if htmltree.is_tag(node):
-                node.text = node.text.translate(_PROTECT)
+                node.text = _ANY_ACTIVE.sub(_private, node.text)
             elif node.tag == htmltree.TYPED:
-                node.text = node.text.translate(_PROTECT)
+                node.text = _ANY_ACTIVE.sub(_private, node.text)
                 retyped.append(node)  # a ruby string written anew: a plain string from now on
         for child in node:
             if child.tail and _ANY_ACTIVE.search(child.tail):
-                child.tail = child.tail.translate(_PROTECT)
+                child.tail = _ANY_ACTIVE.sub(_private, child.tail)
     for node in retyped:
         htmltree.unwrap(node)
 
