@@ -181,7 +181,8 @@ def _contents(node: etree._Element, raw: bool, escape: Callable[[str], str]) -> 
     if node.text:
         items.append(node.text if raw else escape(node.text))
     for child in node:
-        items.append(child)
+        # ruby text inside <script>/<style> is BeautifulSoup's Script or Stylesheet string: written as is
+        items.append(child.text or "" if raw and child.tag == htmltree.TYPED else child)
         if child.tail:
             items.append(child.tail if raw else escape(child.tail))
     return items
@@ -279,8 +280,8 @@ def _write_walk(body: etree._Element, out: list[str]) -> None:
                 if node.text:
                     out.append(node.text if raw[-1] else keep_nbsp(node.text))
                 continue
-            if tag == htmltree.TYPED:
-                out.append(keep_nbsp(node.text or ""))
+            if tag == htmltree.TYPED:  # as is inside <script>/<style>, as ``_contents`` writes it
+                out.append((node.text or "") if raw[-1] else keep_nbsp(node.text or ""))
                 raw.append(raw[-1])
                 continue
             if tag == htmltree.RAW:
