@@ -174,7 +174,7 @@ def bench_wallstreetcn(articles: int, folder: Path, repeat: int) -> Result:
             raise SystemExit("benchmarks: the synthetic API did not start")
         api = ready[1]
         output = folder / "wallstreetcn"
-        ours = measure(_scrapy("wallstreetcn", output, f"pages={pages}", f"refresh=1") + ["-s", f"WALLSTREETCN_API_BASE={api}"],
+        ours = measure(_scrapy("wallstreetcn", output, f"pages={pages}", "refresh=1") + ["-s", f"WALLSTREETCN_API_BASE={api}"],
                        folder / "wallstreetcn.log")
         floor = measure(_floor("wallstreetcn", api, str(pages)), folder / "wallstreetcn-floor.log")
     finally:

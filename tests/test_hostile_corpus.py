@@ -26,7 +26,7 @@ import frontmatter
 import pytest
 from markdown_it import MarkdownIt
 
-from tests.conftest import ROOT, WECHAT, WSCN, MockServer, fixture_text, run_crawl, wechat_route
+from tests.conftest import ROOT, WECHAT, WSCN, MockServer, run_crawl, wechat_route
 from tests.test_hugo_build import HUGO
 
 LISTING = "/apiv1/content/articles"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 from bs4 import BeautifulSoup, Tag
