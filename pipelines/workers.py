@@ -11,7 +11,8 @@ by the crawl's event loop, and holds up to ``CALLS_PER_WORKER`` calls: the next 
 its pipe while it works, so a worker does not idle while the crawl's thread is busy elsewhere
 before it hands over more. The crawl's end of a pipe never blocks: a call (a WeChat page is
 megabytes) is written as far as the pipe takes it and the rest when the loop says it is
-writable; answers are read as they come. (``ProcessPoolExecutor``'s feeder and manager threads
+writable; answers are read as they come. Calls and answers travel as ``pipelines.wire``
+messages (a pickle, with a page's megabytes beside it rather than copied into it). (``ProcessPoolExecutor``'s feeder and manager threads
 fought the reactor's thread for the GIL: every hand-over stalled the crawl for up to a switch
 interval; a blocking write to a busy worker's full pipe stalled it as long.)
 
@@ -38,20 +39,18 @@ import itertools
 import logging
 import multiprocessing
 import os
-import pickle
 import signal
-import struct
+import socket
 import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
-from pipelines import literal
+from pipelines import literal, wire
 from pipelines.article import Article
 from pipelines.render import RenderConfig, RenderError, render
 
@@ -70,33 +69,38 @@ class WorkerDied(RenderError):
         super().__init__(detail, reason)
 
 
-def _answer(number: int, function: Callable[..., Any], args: tuple[Any, ...]) -> bytes:
-    """The pickled answer to one call: its number, and its result or the exception it raised."""
+def _answer(number: int, function: Callable[..., Any], args: tuple[Any, ...]) -> list[bytes]:
+    """The answer to one call as a message (``wire``): its number, and its result or the exception it raised."""
     try:
         answer: tuple[int, bool, Any] = (number, True, function(*args))
     except Exception as exc:  # raised in the crawl's process as here
         answer = (number, False, exc)
     try:
-        return pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
+        return wire.dumps(answer)
     except Exception as exc:  # an exception that cannot travel: its text does
-        return pickle.dumps((number, False, RuntimeError(f"{type(answer[2]).__name__}: {answer[2]} ({exc})")))
+        return wire.dumps((number, False, RuntimeError(f"{type(answer[2]).__name__}: {answer[2]} ({exc})")))
 
 
-def _serve(conn: Connection, secret: bytes, threads: int = 1) -> None:
+def _send(sock: socket.socket, message: list[bytes]) -> None:
+    for piece in message:
+        sock.sendall(piece)
+
+
+def _serve(sock: socket.socket, secret: bytes, threads: int = 1) -> None:
     """A worker: calls from the pipe, results (or the exception raised) back, until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     literal.use_secret(secret)
     if threads > 1:
-        _serve_threads(conn, threads)
+        _serve_threads(sock, threads)
         return
     while True:
         try:
-            number, function, args = conn.recv()
+            number, function, args = wire.receive(sock)
         except (EOFError, OSError):
             return
         try:
-            conn.send_bytes(_answer(number, function, args))
-        except (EOFError, OSError):
+            _send(sock, _answer(number, function, args))
+        except OSError:
             return
 
 
@@ -109,16 +113,16 @@ def _stop(signum: int, frame: Any) -> None:
     raise _Stop
 
 
-def _serve_threads(conn: Connection, threads: int) -> None:
+def _serve_threads(sock: socket.socket, threads: int) -> None:
     """``_serve`` running up to ``threads`` calls at once, each answered when it is done."""
     sending = threading.Lock()
 
     def run(number: int, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
-        data = _answer(number, function, args)
+        message = _answer(number, function, args)
         with sending:
             try:
-                conn.send_bytes(data)
-            except (EOFError, OSError):
+                _send(sock, message)
+            except OSError:
                 pass  # the crawl is gone: the call was still done whole
 
     signal.signal(signal.SIGTERM, _stop)
@@ -126,7 +130,7 @@ def _serve_threads(conn: Connection, threads: int) -> None:
     try:
         while True:
             try:
-                number, function, args = conn.recv()
+                number, function, args = wire.receive(sock)
             except (EOFError, OSError):
                 return
             executor.submit(run, number, function, args)
@@ -166,46 +170,29 @@ def _main_not_inherited() -> Iterator[None]:
 
 class _Worker:
     def __init__(self, context: multiprocessing.context.ForkServerContext, secret: bytes, threads: int):
-        self.conn, theirs = context.Pipe()
+        self.sock, theirs = socket.socketpair()
         self.process: BaseProcess = context.Process(target=_serve, args=(theirs, secret, threads), daemon=True)
         with _main_not_inherited():
             self.process.start()
         theirs.close()
-        self.fd = self.conn.fileno()
-        os.set_blocking(self.fd, False)
+        self.fd = self.sock.fileno()
+        self.sock.setblocking(False)
         #: calls sent (or being sent) and not answered, by number, oldest first: the first (``threads``)
         #: are the ones worked on
         self.calls: dict[int, Call] = {}
         self.unsent: deque[memoryview] = deque()  #: bytes of calls the pipe did not take yet
-        self.received = bytearray()  #: bytes of answers not complete yet
+        self.answers = wire.Reader()  #: bytes of answers not complete yet
 
-    def frames(self) -> Iterator[bytes]:
-        """The complete answers received so far, in ``multiprocessing.Connection``'s framing."""
-        data, at = self.received, 0
-        while len(data) - at >= 4:
-            size, start = struct.unpack_from("!i", data, at)[0], at + 4
-            if size == -1:  # over 2 GiB: an 8-byte size follows
-                if len(data) - start < 8:
-                    break
-                size, start = struct.unpack_from("!Q", data, start)[0], start + 8
-            if len(data) - start < size:
-                break
-            yield bytes(data[start : start + size])
-            at = start + size
-        del data[:at]
+    @property
+    def closed(self) -> bool:
+        return self.sock.fileno() == -1
 
     def stop(self) -> None:
-        self.conn.close()  # the worker ends at the end of its pipe
+        self.sock.close()  # the worker ends at the end of its pipe
         self.process.join(timeout=10)
         if self.process.is_alive():
             self.process.kill()
             self.process.join()
-
-
-def _frame(data: bytes) -> bytes:
-    """``data`` with ``multiprocessing.Connection``'s length header, as the worker's ``recv`` reads it."""
-    size = len(data)
-    return (struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)) + data
 
 
 class RenderPool:
@@ -269,12 +256,12 @@ class RenderPool:
                 continue
             number = next(self._numbers)
             try:
-                data = _frame(pickle.dumps((number, call[0], call[1]), pickle.HIGHEST_PROTOCOL))
+                message = wire.dumps((number, call[0], call[1]))
             except Exception as exc:  # the call's arguments cannot travel
                 call[2].set_exception(exc)
                 continue
             worker.calls[number] = call
-            worker.unsent.append(memoryview(data))
+            worker.unsent.extend(map(memoryview, message))
             if not self._send(worker):
                 self._died(worker)
 
@@ -319,14 +306,13 @@ class RenderPool:
         ended = False
         try:
             while chunk := os.read(worker.fd, 1 << 20):
-                worker.received += chunk
+                worker.answers.feed(chunk)
             ended = True  # read nothing: the worker's end is closed
         except BlockingIOError:
             pass
         except OSError:
             ended = True
-        for data in worker.frames():
-            number, ok, value = pickle.loads(data)
+        for number, ok, value in worker.answers.messages():
             call = worker.calls.pop(number)
             if not call[2].cancelled():
                 (call[2].set_result if ok else call[2].set_exception)(value)
@@ -338,7 +324,7 @@ class RenderPool:
         """A worker died (e.g. killed): the calls it worked on go to a new one, once each; the calls
         waiting behind them in its pipe go back to the queue as they were."""
         self._forget(worker)
-        worker.conn.close()
+        worker.sock.close()
         worker.process.join(timeout=10)
         calls, worker.calls = list(worker.calls.values()), {}
         worked, waiting = calls[: self.threads], calls[self.threads :]
@@ -355,7 +341,7 @@ class RenderPool:
         self._waiting.extendleft(reversed(again + waiting))
 
     def _forget(self, worker: _Worker) -> None:
-        if self._loop is not None and not self._loop.is_closed() and not worker.conn.closed:
+        if self._loop is not None and not self._loop.is_closed() and not worker.closed:
             self._loop.remove_reader(worker.fd)
             self._loop.remove_writer(worker.fd)
         self._running.remove(worker)
