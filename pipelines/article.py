@@ -14,15 +14,27 @@ INVALID_TEXT = re.compile(
     + "".join(f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17))
     + "]"
 )
-_SURROGATE = re.compile("[\ud800-\udfff]")
+#: Where ``INVALID_TEXT`` can match, as ranges: its BMP characters and every astral one (most astral
+#: characters are valid, and kept). A regex reads these ranges several times faster than the 34 astral
+#: noncharacters one by one (~0.4 ms against ~3 ms for a 40,000-character WeChat body).
+_SUSPECT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff\U00010000-\U0010ffff]")
 _LINE_SEPARATORS = re.compile("\r\n?|[\u2028\u2029]")
+
+
+def _repaired(match: re.Match[str]) -> str:
+    """A ``_SUSPECT`` character as ``repair_text`` leaves it."""
+    char = match.group()
+    if char > "\uffff":
+        return "" if ord(char) & 0xFFFE == 0xFFFE else char  # U+1FFFE, U+1FFFF, … U+10FFFF are noncharacters
+    return "\ufffd" if "\ud800" <= char <= "\udfff" else ""
 
 
 def repair_text(text: str) -> str:
     """``text`` as valid Unicode a file can hold: line ends (CR, U+2028/9) as newlines, lone
-    surrogates as U+FFFD, other invalid characters removed."""
-    text = _LINE_SEPARATORS.sub("\n", text)
-    return INVALID_TEXT.sub(lambda m: "\ufffd" if _SURROGATE.match(m.group()) else "", text)
+    surrogates as U+FFFD, other invalid characters (``INVALID_TEXT``) removed."""
+    if "\r" in text or "\u2028" in text or "\u2029" in text:
+        text = _LINE_SEPARATORS.sub("\n", text)
+    return _SUSPECT.sub(_repaired, text)
 
 
 @dataclass(frozen=True)
