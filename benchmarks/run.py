@@ -8,8 +8,10 @@ saved copies of a 3 MB page, then the floor reading the same files. Politeness i
 in both (no delay, no AutoThrottle, 16 requests at once); the defaults stay polite.
 For each: articles/s of ours and of the floor, their ratio, CPU per article above the
 floor, peak RSS of the process tree, and the per-stage CPU of one article next to bare
-html2text (``benchmarks.stages``). Exits 1 when a run did not produce every article
-(the figures would mean nothing).
+html2text (``benchmarks.stages``). The WeChat pair also runs at twice the pages: what the
+second half cost, per page, is a page's own CPU (the crawl's start-up left out), and the
+difference is the start-up's. Exits 1 when a run did not produce every article (the
+figures would mean nothing).
 """
 
 from __future__ import annotations
@@ -145,6 +147,21 @@ class Result:
     ours: Run
     floor: Run
     stages: dict[str, float]
+    #: ours and the floor again at twice the articles (``twice``), or None
+    doubled: tuple[Run, Run] | None = None
+
+    def _marginal(self, ours: Run, floor: Run) -> list[str]:
+        """Per article from the runs of N and 2N articles: the CPU the second N added (a page's own
+        cost), and what is left over (start-up and end of run, whatever the number of articles)."""
+        n = self.articles
+        page = ((ours.cpu - self.ours.cpu) / n * 1000, (floor.cpu - self.floor.cpu) / n * 1000)
+        start = (self.ours.cpu - page[0] * n / 1000, self.floor.cpu - page[1] * n / 1000)
+        return [
+            f"  runs of {n} and {2 * n}: CPU per article of the second {n}: ours {page[0]:.1f} ms, floor {page[1]:.1f} ms, "
+            f"above the floor {page[0] - page[1]:.1f} ms",
+            f"  the rest (start-up, end of run): ours {start[0]:.2f} s, floor {start[1]:.2f} s "
+            f"(2N run: ours {ours.wall:.2f} s wall, {ours.cpu:.2f} s CPU; floor {floor.wall:.2f} s, {floor.cpu:.2f} s)",
+        ]
 
     def rows(self) -> list[str]:
         mib = 1024 * 1024
@@ -157,6 +174,8 @@ class Result:
         out.append(f"  ratio (ours/floor articles/s): {ratio:.2f}   CPU per article above the floor: {above:.1f} ms")
         own = (self.ours.own_cpu / self.articles * 1000, self.floor.own_cpu / self.articles * 1000)
         out.append(f"  crawl process alone (no workers), CPU per article: ours {own[0]:.1f} ms, floor {own[1]:.1f} ms")
+        if self.doubled is not None:
+            out += self._marginal(*self.doubled)
         out.append("  one article, CPU ms (median): " + ", ".join(f"{name} {ms:.1f}" for name, ms in self.stages.items()))
         cc = self.stages["clean"] + self.stages["convert"]
         out.append(f"  clean + convert / bare html2text: {cc / self.stages['bare html2text']:.2f}")
@@ -185,12 +204,17 @@ def bench_wallstreetcn(articles: int, folder: Path, repeat: int) -> Result:
 
 
 def bench_wechat(count: int, folder: Path, repeat: int) -> Result:
-    listing = write_wechat_pages(folder / "saved", count)
-    output = folder / "backfill"
-    ours = measure(_scrapy("backfill", output, f"urls_file={listing}"), folder / "backfill.log")
-    floor = measure(_floor("backfill", str(listing)), folder / "backfill-floor.log")
-    _check("backfill", count, _written(output), _answers(floor), folder / "backfill.log")
-    return Result("backfill of saved 3 MB WeChat pages", count, ours, floor, stages.wechat_stages(repeat))
+    runs = []
+    for pages in (count, 2 * count):
+        listing = write_wechat_pages(folder / f"saved-{pages}", pages)
+        output = folder / f"backfill-{pages}"
+        log = folder / f"backfill-{pages}.log"
+        ours = measure(_scrapy("backfill", output, f"urls_file={listing}"), log)
+        floor = measure(_floor("backfill", str(listing)), folder / f"backfill-floor-{pages}.log")
+        _check("backfill", pages, _written(output), _answers(floor), log)
+        runs.append((ours, floor))
+    (ours, floor), doubled = runs
+    return Result("backfill of saved 3 MB WeChat pages", count, ours, floor, stages.wechat_stages(repeat), doubled)
 
 
 def _check(name: str, expected: int, written: int, answers: int, log: Path) -> None:
