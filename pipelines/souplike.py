@@ -104,7 +104,7 @@ def parse(html: str) -> etree._Element | None:
     ``html`` names the document's own parts (BeautifulSoup's tree then differs from lxml's)."""
     if _OUTSIDE_BODY.search(html):
         return None
-    parser = etree.HTMLParser(recover=True)
+    parser = etree.HTMLParser(recover=True, huge_tree=True)
     parser.feed(html)
     root = parser.close()
     if root is None:
@@ -316,7 +316,7 @@ def document(html: str) -> etree._Element:
     (``repair_text``), as the cleaning stage repairs every string first."""
     root = None
     if not (_OUTSIDE_BODY.search(html) or _LEADING_END_TAG.match(html)):
-        parser = etree.HTMLParser(recover=True)
+        parser = etree.HTMLParser(recover=True, huge_tree=True)
         parser.feed(html)
         root = parser.close()
     if root is None or root.getprevious() is not None or root.getnext() is not None:
