@@ -11,12 +11,10 @@ a ``<meta>`` charset written as ``utf-8``, attributes sorted, void elements as `
 ``&<>`` escaped (not in ``<script>``/``<style>`` text), comments and processing
 instructions as they were.
 
-The render works on lxml's tree read so (:func:`document`, operated on by ``pipelines.htmltree``),
-and writes the HTML for html2text as BeautifulSoup wrote it (:func:`body_html`); markup where lxml's
+The render and WeChat's cleaning work on lxml's tree read so (:func:`document`, operated on by ``pipelines.htmltree``),
+and the render writes the HTML for html2text as BeautifulSoup wrote it (:func:`body_html`); markup where lxml's
 tree holds less than BeautifulSoup's events (the document's own parts, leading comments and end
-tags) is parsed by BeautifulSoup and its tree copied. :func:`soup` builds the very tree BeautifulSoup
-builds (same node classes, strings, attributes and links) from lxml's, node by node, for the
-cleaners still working on BeautifulSoup's tree. ``tests/test_souplike.py`` and ``tests/test_serialize.py``
+tags) is parsed by BeautifulSoup and its tree copied. ``tests/test_souplike.py`` and ``tests/test_serialize.py``
 compare these with BeautifulSoup's own on every fixture and on generated markup.
 """
 
@@ -25,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from bs4 import BeautifulSoup, Comment, NavigableString, PageElement, Tag
+from bs4 import BeautifulSoup, Comment, PageElement, Tag
 from bs4.element import PreformattedString, ProcessingInstruction, RubyParenthesisString, RubyTextString
 from lxml import etree
 
@@ -311,7 +309,7 @@ def _write_walk(body: etree._Element, out: list[str]) -> None:
 def document(html: str) -> etree._Element:
     """The tree ``BeautifulSoup(html, "lxml")`` builds, as lxml elements (see ``pipelines.htmltree``):
     lxml's own tree read as BeautifulSoup reads it, or, for markup where lxml's tree holds less than
-    BeautifulSoup's events (see :func:`soup`), BeautifulSoup's tree copied. Strings lxml cannot
+    BeautifulSoup's events (the document's own parts, a leading comment or end tag), BeautifulSoup's tree copied. Strings lxml cannot
     hold (control characters: in ``<rt>``/``<rp>`` text, and in what is copied) are held repaired
     (``repair_text``), as the cleaning stage repairs every string first."""
     root = None
@@ -395,98 +393,3 @@ def _copy(document: BeautifulSoup) -> etree._Element:
             else:
                 last.tail = (last.tail or "") + text
     return root
-
-
-def soup(html: str) -> BeautifulSoup:
-    """``BeautifulSoup(html, "lxml")``, built from lxml's tree: the same nodes, classes and links, without
-    BeautifulSoup's per-event parsing machinery (most of its parse's cost). Markup naming the document's
-    own parts, or starting with a comment or an end tag, or with an attribute valued by its name, or giving no tree, is parsed by BeautifulSoup itself."""
-    if _OUTSIDE_BODY.search(html) or _LEADING_END_TAG.match(html):
-        return BeautifulSoup(html, "lxml")
-    parser = etree.HTMLParser(recover=True)
-    parser.feed(html)
-    root = parser.close()
-    if root is None or root.getprevious() is not None or root.getnext() is not None:
-        return BeautifulSoup(html, "lxml")  # a comment before the document: lxml drops the text after it
-    document = BeautifulSoup("", "lxml")
-    build = _Build(document)
-    try:
-        build.node(root, document)
-    except _BareBoolean:
-        return BeautifulSoup(html, "lxml")
-    document._most_recent_element = build.last
-    return document
-
-
-class _BareBoolean(Exception):
-    """An attribute whose value is its name: stood bare (BeautifulSoup's value is empty) or not, lxml's tree cannot tell."""
-
-
-class _Build:
-    """What ``BeautifulSoup.handle_starttag``, ``endData`` and ``object_was_parsed`` do for each node of a
-    parse, done once per node of lxml's finished tree (which needs none of their fix-ups of a partial one)."""
-
-    def __init__(self, document: BeautifulSoup):
-        self.document = document
-        self.builder = document.builder
-        self.namespaces = self.builder.active_namespace_prefixes[-1]  # type: ignore[attr-defined]
-        self.last: PageElement | None = document._most_recent_element
-        self.preserving = 0  # open <pre>/<textarea>
-        self.containers: list[str] = []  # open string containers (<script>, <rt>, …), innermost last
-
-    def string(self, text: str, parent: Tag, kind: type[NavigableString] | None = None) -> None:
-        if not self.preserving and not text.strip(_ASCII_SPACES):
-            text = "\n" if "\n" in text else " "
-        if kind is None:
-            kind = self.builder.string_containers[self.containers[-1]] if self.containers else NavigableString
-        string = kind(text)
-        string.setup(parent, self.last)
-        parent.contents.append(string)
-        self.last = string
-
-    def node(self, node: etree._Element, parent: Tag) -> None:
-        """``node``, what it holds and the text after it, under ``parent``."""
-        frames: list[tuple[etree._Element, Tag, Iterator[etree._Element]]] = []
-        while True:
-            if node.tag is etree.Comment:
-                self.string(node.text or "", parent, Comment)
-            elif node.tag is etree.PI:
-                self.string(f"{node.target} {node.text or ''}", parent, ProcessingInstruction)
-            else:
-                tag = self.open(node, parent)
-                frames.append((node, tag, iter(node)))
-                if node.text:
-                    self.string(node.text, tag)
-            if node.tail and node.tag in (etree.Comment, etree.PI):
-                self.string(node.tail, parent)
-            while frames:
-                element, parent, children = frames[-1]
-                child = next(children, None)
-                if child is not None:
-                    node = child
-                    break
-                frames.pop()
-                self.close(parent)
-                if frames and element.tail:
-                    self.string(element.tail, frames[-1][1])
-            else:
-                return
-
-    def open(self, node: etree._Element, parent: Tag) -> Tag:
-        if any(name in _BOOLEAN and value == name for name, value in node.attrib.items()):
-            raise _BareBoolean
-        tag = Tag(self.document, self.builder, node.tag, None, None, self.builder.attribute_dict_class(node.attrib),
-                  parent, self.last, namespaces=self.namespaces)
-        parent.contents.append(tag)
-        self.last = tag
-        if tag.name in _PRESERVE_WHITESPACE:
-            self.preserving += 1
-        if tag.name in _STRING_CONTAINERS:
-            self.containers.append(tag.name)
-        return tag
-
-    def close(self, tag: Tag) -> None:
-        if tag.name in _PRESERVE_WHITESPACE:
-            self.preserving -= 1
-        if tag.name in _STRING_CONTAINERS:
-            self.containers.pop()

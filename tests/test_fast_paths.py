@@ -1,20 +1,18 @@
 """The fast paths of issue 13 find exactly what the plain versions they replaced find:
 JS variables tried only where they can start (``crawler.sources.wechat``: assignments to the
 names the source reads, every member), the depth check's
-raw-text ends found by search (``pipelines.limits``), and tree walks without BeautifulSoup's
-filters (``pipelines.tree``). Checked on every recorded page and on generated text."""
+raw-text ends found by search (``pipelines.limits``). Checked on every recorded page and on generated text."""
 
 from __future__ import annotations
 
 import gzip
 import re
 
-from bs4 import BeautifulSoup
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawler.sources import wechat
-from pipelines import limits, tree
+from pipelines import limits
 from tests.conftest import FIXTURES
 
 #: The depth check's token pattern before issue 13: raw-text bodies and comments matched whole.
@@ -90,24 +88,3 @@ def test_depth_tokens_are_the_full_patterns_tokens() -> None:
                 max_size=40).map("".join))
 def test_depth_tokens_on_generated_text(html: str) -> None:
     assert [(m.start(), m.groups()) for m in limits._tokens(html)] == [(m.start(), m.groups()) for m in PLAIN_TOKEN.finditer(html)]
-
-
-def same(ours: list, theirs: list) -> bool:
-    """The very same nodes in the same order (not merely equal-looking ones)."""
-    return [id(node) for node in ours] == [id(node) for node in theirs]
-
-
-def test_tree_walks_find_what_beautifulsoup_finds() -> None:
-    links = 0
-    for html in recorded_pages():
-        soup = BeautifulSoup(html, "lxml")
-        links += len(soup.find_all("a", href=True))
-        assert same(tree.tags(soup), soup.find_all(True))
-        assert same(tree.tags(soup, ("p", "section", "img")), soup.find_all(["p", "section", "img"]))
-        assert same(tree.tags(soup, "a", lambda t: t.has_attr("href")), soup.find_all("a", href=True))
-        assert same(tree.strings(soup), soup.find_all(string=True))
-        assert tree.first(soup, ("section", "p")) is soup.find(["section", "p"])
-        for node in soup.find_all(["span", "img"])[:200]:
-            assert tree.ancestor(node, ("p", "section")) is node.find_parent(["p", "section"])
-            assert tree.ancestor(node, "section") is node.find_parent("section")
-    assert links > 0

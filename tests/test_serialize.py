@@ -67,9 +67,11 @@ def assert_same(html: str) -> None:
     soup = BeautifulSoup(html, "lxml")
     written = soup.body if soup.body else soup
     assert clean.serialize(root) == written.decode_contents(formatter=NBSP_FORMATTER)
-    # the cleaning stage drops these before any text is read (BeautifulSoup types their strings apart)
+    # the cleaning stage drops these before any text is read (BeautifulSoup types their strings apart); the
+    # text after one stays in place (souplike.remove): lxml refuses to be given the control characters the
+    # cleaning stage repairs first
     for node in list(root.iter(*_TYPED_APART)):
-        htmltree.remove(node)
+        souplike.remove(node)
     for tag in soup.find_all(_TYPED_APART):
         tag.decompose()
     blocks = reference_blocks(soup)
@@ -102,6 +104,7 @@ def test_markup_lxml_cannot_hold_is_copied_from_beautifulsoups_tree() -> None:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(markup)
+@example("<template></template>\x1b")  # found by hypothesis: the text after a removed template moved, refused
 @example("<rt><script>&amp;")  # found by hypothesis: ruby text inside a script is written as is, as a script's
 @example("<ruby>a<rt>x<script>1&amp;<!--c--></script>&amp;y</rt></ruby>")  # hand-made, the same with more around
 def test_generated_markup_is_read_and_written_as_beautifulsoup_did(html: str) -> None:

@@ -20,7 +20,7 @@ from lxml import etree
 
 from crawler.sources import SourceError, SourceSkip
 from crawler.sources.wechat_url import article_identity
-from pipelines import souplike, tree
+from pipelines import souplike
 from pipelines.archive import RawSource
 from pipelines.article import Article, Attribution
 from pipelines.limits import TooDeep, check_depth
@@ -178,7 +178,7 @@ Body = BeautifulSoup | etree._Element
 
 
 def _blocks(body: Body, names: tuple[str, ...]) -> list[Any]:
-    return tree.tags(body, names) if isinstance(body, Tag) else list(body.iter(*names))
+    return body.find_all(names) if isinstance(body, Tag) else list(body.iter(*names))
 
 
 def _text(tag: Any) -> str:

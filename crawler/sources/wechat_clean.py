@@ -230,6 +230,16 @@ def _elements(root: Node) -> list[Node]:
     return [node for node in root.iter(etree.Element) if htmltree.is_tag(node)]
 
 
+def _text(node: Node) -> str:
+    """``get_text()`` of an element: its plain strings (``htmltree.get_text``; read by lxml at once where no
+    string node holds text: ``_part``s hold none), or an ``<rt>``'s or ``<rp>``'s ruby strings of its own kind."""
+    if node.tag in _RUBY:
+        return "".join(typed.text or "" for typed in node.iter(htmltree.TYPED) if next(typed.iterancestors(*_RUBY)).tag == node.tag)
+    if next(node.iter(htmltree.TYPED), None) is None and not any(raw.text for raw in node.iter(htmltree.RAW)):
+        return "".join(node.itertext())
+    return htmltree.get_text(node)
+
+
 def _style(tag: Node) -> str:
     return unescape(str(tag.get("style") or ""))
 
@@ -250,7 +260,7 @@ def remove_scaffolding(cleaner: Cleaner) -> None:
         _replace(tag)
     for tag in [t for t in _elements(root) if any(c in SCAFFOLDING_CLASSES for c in _classes(t))]:
         _replace(tag)
-    for tag in [t for t in _elements(root) if t.get("style") is not None and _HIDDEN.search(t.get("style"))]:
+    for tag in [t for t in _elements(root) if t.get("style") and _HIDDEN.search(t.get("style"))]:
         _replace(tag)
 
 
@@ -267,7 +277,7 @@ def fix_images(cleaner: Cleaner) -> None:
                 img.set("alt", souplike.settable(alt))
         else:
             _replace(img)
-    for tag in [t for t in _elements(cleaner.root) if t.get("data-lazy-bgimg") is not None or _BACKGROUND_URL.search(_style(t))]:
+    for tag in [t for t in _elements(cleaner.root) if t.get("data-lazy-bgimg") is not None or (t.get("style") and _BACKGROUND_URL.search(_style(t)))]:
         match = _BACKGROUND_URL.search(_style(tag))
         url = str(tag.get("data-lazy-bgimg") or "").strip() or (next((g for g in match.groups() if g), "") if match else "")
         if url.strip() and not url.startswith("data:"):
@@ -291,7 +301,7 @@ def _code_lines(pre: Node) -> str:
     for br in list(pre.iter("br")):
         _replace(br, ["\n"])
     lines = [child for child in pre if child.tag == "code"]
-    text = "\n".join(htmltree.get_text(line) for line in lines) if len(lines) > 1 else htmltree.get_text(pre)
+    text = "\n".join(_text(line) for line in lines) if len(lines) > 1 else _text(pre)
     return text.replace("\xa0", " ")  # editors indent code with &nbsp;
 
 
@@ -367,7 +377,7 @@ def unwrap_nesting(cleaner: Cleaner) -> None:
                 continue
             if any(c.tag in ("ul", "ol", "table", "pre", "blockquote") for c in inner):
                 continue
-            if container.tag not in _HEADINGS and htmltree.get_text(inner).strip() and _followed_by_content(inner):
+            if container.tag not in _HEADINGS and _text(inner).strip() and _followed_by_content(inner):
                 inner.append(cleaner.new("br"))
             _unwrap(inner)
     for container in list(root.iter(*_LINE_CONTAINERS)):
@@ -397,12 +407,12 @@ def drop_empty(cleaner: Cleaner) -> None:
     are pipelines.emphasis's business, as for any source."""
     root = cleaner.root
     for tag in list(root.iter(*_INLINE_EMPHASIS)):
-        if not htmltree.get_text(tag).strip() and htmltree.first(tag, _CONTENT_ELEMENTS) is None:
+        if not _text(tag).strip() and htmltree.first(tag, _CONTENT_ELEMENTS) is None:
             _unwrap(tag)
     for heading in list(root.iter(*_HEADINGS)):
         _trim_edges(heading)
     for tag in list(root.iter("p", "section", "div", "li", "blockquote", *_HEADINGS)):
-        if not htmltree.get_text(tag).strip() and htmltree.first(tag, _CONTENT_ELEMENTS) is None:
+        if not _text(tag).strip() and htmltree.first(tag, _CONTENT_ELEMENTS) is None:
             _replace(tag)
 
 
@@ -439,15 +449,10 @@ def _text_runs(root: Node) -> list[list[Piece]]:
 
 
 def _piece_text(piece: Piece) -> str:
-    """``get_text()`` of a piece: a string's own text; an ``<rt>``'s or ``<rp>``'s ruby strings (of its own kind)."""
+    """``get_text()`` of a piece: a string's own text; none of a comment's or a string node's."""
     if isinstance(piece, tuple):
         return _value(piece)
-    if not htmltree.is_tag(piece):
-        return ""  # comments and BeautifulSoup's typed strings give no text of their own
-    if piece.tag in _RUBY:
-        return "".join(node.text or "" for node in piece.iter(htmltree.TYPED)
-                       if next(node.iterancestors(*_RUBY)).tag == piece.tag)
-    return htmltree.get_text(piece)
+    return _text(piece) if htmltree.is_tag(piece) else ""
 
 
 def _run_text(run: list[Piece]) -> str:
@@ -525,7 +530,7 @@ def clean_body(content_html: str, rules: JunkRules | None = None) -> tuple[str, 
     if top is None:
         top = next(root.iter("body"), None)
     if top is not None:
-        return souplike.inner_html(top), bool(htmltree.get_text(top).strip())
+        return souplike.inner_html(top), bool(_text(top).strip())
     # no body: the whole document, which lxml's tree has as its <html> (a copied one under ``DOCUMENT``)
     html = souplike.inner_html(root) if root.tag == souplike.DOCUMENT else souplike.outer_html(root)
-    return html, bool(htmltree.get_text(root).strip())
+    return html, bool(_text(root).strip())
