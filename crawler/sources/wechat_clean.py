@@ -8,6 +8,11 @@ are SVG renderings whose LaTeX only survives in ``data-formula``, audio, video
 and music are custom elements, and accounts append their own trailers. This
 module turns all that into HTML the shared pipeline stages understand; it does
 no I/O.
+
+It works on lxml's tree read as BeautifulSoup read the markup (``souplike.document``,
+less than half the cost of cleaning BeautifulSoup's tree), and gives the very HTML it gave when it
+worked on BeautifulSoup's (``tests/test_wechat_clean.py``): where BeautifulSoup keeps two
+strings apart that lxml would join, a ``_part`` keeps them apart too.
 """
 
 from __future__ import annotations
