@@ -37,7 +37,9 @@ def read_saved(path: Path, limit: int) -> bytes:
     """The bytes of a saved page: a regular file of at most ``limit`` bytes.
 
     Opened non-blocking (a FIFO would otherwise hang the open) and checked on the open
-    descriptor, so the file checked is the file read.
+    descriptor, so the file checked is the file read. Read in a buffer of the size the file
+    has (and on, should it have grown): a buffer of ``limit`` bytes (32 MiB by default) cost
+    ~1.5 ms a read, ten times the read of a 3 MB page.
     """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
@@ -45,11 +47,17 @@ def read_saved(path: Path, limit: int) -> bytes:
         raise SavedPageError(MISSING_FILE, f"{path}: no such file") from None
     except OSError as exc:
         raise SavedPageError(NOT_A_FILE, f"{path}: {exc.strerror}") from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    status = os.fstat(fd)
+    if not stat.S_ISREG(status.st_mode):
         os.close(fd)
         raise SavedPageError(NOT_A_FILE, f"{path} is not a regular file")
-    with open(fd, "rb") as stream:
-        data = stream.read(limit + 1)
+    with open(fd, "rb", buffering=0) as stream:
+        chunks = [stream.read(min(status.st_size, limit) + 1)]
+        size = len(chunks[0])
+        while size <= limit and (chunk := stream.read(min(1 << 20, limit + 1 - size))):
+            chunks.append(chunk)
+            size += len(chunk)
+    data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     if len(data) > limit:
         raise SavedPageError(TOO_LARGE, f"{path} is over {limit} bytes (SAVED_PAGE_MAXSIZE)")
     return data

@@ -106,6 +106,14 @@ def test_a_file_over_the_limit_is_too_large(tmp_path: Path) -> None:
     assert read_saved(page, 1001) == b"x" * 1001
 
 
+def test_a_file_larger_than_its_size_says_is_read_whole_and_bounded() -> None:
+    """A regular file whose size the system does not know (procfs says 0): read to its end, up to the limit."""
+    cmdline = Path("/proc/self/cmdline")
+    assert os.stat(cmdline).st_size == 0
+    assert read_saved(cmdline, MIB) == cmdline.read_bytes()
+    assert reason(lambda: read_saved(cmdline, len(cmdline.read_bytes()) - 1)) == "too-large"
+
+
 def test_the_limit_is_never_unbounded() -> None:
     assert saved_page_limit(Settings({"SAVED_PAGE_MAXSIZE": 1000, "DOWNLOAD_MAXSIZE": 5000})) == 1000
     assert saved_page_limit(Settings({"SAVED_PAGE_MAXSIZE": 0, "DOWNLOAD_MAXSIZE": 5000})) == 5000
