@@ -37,7 +37,7 @@ from w3lib.url import file_uri_to_path
 
 # Saved pages are read by crawler.savedpage (no Scrapy: parse workers read them too); its names
 # are used here and by the sources through this module.
-from crawler.savedpage import GZIP_MAGIC, NOT_A_FILE, TOO_LARGE, gunzip, read_saved  # noqa: F401
+from crawler.savedpage import NOT_A_FILE, read_saved
 
 #: Failure reasons of URL lists: a line that is no URL or path, a list past ``URL_LIST_MAXSIZE``
 #: (a list that is no regular file: ``NOT_A_FILE``).

@@ -32,6 +32,7 @@ from twisted.python.failure import Failure
 
 from crawler import inputs
 from crawler.outcomes import PERMANENT, error_reason, failure_class, record_image_failure
+from crawler.savedpage import TOO_LARGE
 from pipelines.adapters import output_path, output_root, render_config, state_path
 from pipelines.article import Article
 from pipelines.clean import destination
@@ -156,7 +157,7 @@ class ImageFilesPipeline(FilesPipeline):
         error = failure.value
         if isinstance(error, ImageFailed):
             raise error
-        reason = inputs.TOO_LARGE if inputs.over_download_maxsize(error) else error_reason(error)
+        reason = TOO_LARGE if inputs.over_download_maxsize(error) else error_reason(error)
         raise ImageFailed(reason, str(error) or reason)
 
     async def media_downloaded(self, response: Response, request: Request, info: MediaPipeline.SpiderInfo, *,

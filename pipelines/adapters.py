@@ -17,7 +17,7 @@ from pipelines.bundles import remove_bundle, remove_files, stale_files
 from pipelines.paths import ArticlePaths, UnsafePath
 from pipelines.render import RenderConfig, RenderError, add_lastmod
 from pipelines.state import Record, StateStore, change_status, content_hash, lastmod, utc_now
-from pipelines.workers import RenderPool, WorkerDied
+from pipelines.workers import WorkerPool, WorkerDied
 from pipelines.write import write_atomic
 
 logger = logging.getLogger(__name__)
@@ -34,25 +34,25 @@ def render_config(crawler: Crawler) -> RenderConfig:
     )
 
 
-_POOLS: WeakKeyDictionary[Crawler, RenderPool] = WeakKeyDictionary()
-_FILE_POOLS: WeakKeyDictionary[Crawler, RenderPool] = WeakKeyDictionary()
+_POOLS: WeakKeyDictionary[Crawler, WorkerPool] = WeakKeyDictionary()
+_FILE_POOLS: WeakKeyDictionary[Crawler, WorkerPool] = WeakKeyDictionary()
 
 
-def render_pool(crawler: Crawler) -> RenderPool:
+def render_pool(crawler: Crawler) -> WorkerPool:
     """The crawl's render workers (``RENDER_WORKERS``), shared by its pipelines."""
     if crawler not in _POOLS:
-        _POOLS[crawler] = RenderPool(crawler.settings.getint("RENDER_WORKERS"))
+        _POOLS[crawler] = WorkerPool(crawler.settings.getint("RENDER_WORKERS"))
     return _POOLS[crawler]
 
 
-def file_pool(crawler: Crawler) -> RenderPool:
+def file_pool(crawler: Crawler) -> WorkerPool:
     """The crawl's file writer (``WRITE_THREADS``): one process writing article files and raw sources,
     several at once. Each atomic write waits milliseconds on the disk (two fsyncs), which the crawl's
     thread would otherwise spend blocked, its downloads and hand-overs to the render workers stalled;
     a thread of the crawl's own process would wait on the GIL after every system call instead."""
     if crawler not in _FILE_POOLS:
         threads = crawler.settings.getint("WRITE_THREADS")
-        _FILE_POOLS[crawler] = RenderPool(1 if threads else 0, threads=threads)
+        _FILE_POOLS[crawler] = WorkerPool(1 if threads else 0, threads=threads)
     return _FILE_POOLS[crawler]
 
 

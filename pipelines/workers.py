@@ -195,7 +195,7 @@ class _Worker:
             self.process.join()
 
 
-class RenderPool:
+class WorkerPool:
     """``workers`` processes running parse and render calls (``threads`` at once in each); 0 runs
     them in the calling thread instead."""
 

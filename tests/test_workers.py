@@ -19,7 +19,7 @@ from crawler.sources import SourceError, wallstreetcn
 from pipelines import literal
 from pipelines.article import Article
 from pipelines.render import RenderConfig, RenderError, render
-from pipelines.workers import RenderPool, WorkerDied, parsed
+from pipelines.workers import WorkerPool, WorkerDied, parsed
 from pipelines.write import write_atomic
 from tests.conftest import ROOT, WSCN, crawl_command, run_crawl, serve, wscn_routes
 
@@ -31,7 +31,7 @@ def recorded(name: str) -> Article:
 
 
 def in_workers(articles: list[Article], config: RenderConfig) -> list[str | BaseException]:
-    pool = RenderPool(2)
+    pool = WorkerPool(2)
 
     async def all_of() -> list[str | BaseException]:
         return await asyncio.gather(*(pool.render(a, config) for a in articles), return_exceptions=True)
@@ -68,7 +68,7 @@ def test_a_render_error_in_a_worker_keeps_its_reason() -> None:
 
 def test_render_workers_zero_renders_in_the_crawl_process() -> None:
     article = recorded("article-3782700.json")
-    pool = RenderPool(0)
+    pool = WorkerPool(0)
     assert asyncio.run(pool.render(article, RenderConfig())) == render(article, RenderConfig())
     assert not pool.started
 
@@ -117,7 +117,7 @@ def _dies(_: str) -> int:
 
 
 def test_a_call_whose_worker_died_runs_once_more_on_a_new_worker(tmp_path: Path) -> None:
-    pool = RenderPool(1)
+    pool = WorkerPool(1)
 
     async def both() -> list[int | BaseException]:
         return await asyncio.gather(pool.run(_dies_once, str(tmp_path / "died")), pool.run(_dies, ""),
@@ -135,7 +135,7 @@ def test_a_worker_holds_the_next_call_and_a_large_call_never_blocks_the_loop() -
     """Hand-made 8 MB arguments, three calls to one worker: the crawl's end of the pipe takes what
     fits and goes on (the rest is written as the worker reads), the second call waits in the
     worker's pipe while it works on the first, the third waits here; answers come back in order."""
-    pool = RenderPool(1)
+    pool = WorkerPool(1)
     big = b"x" * (8 << 20)
 
     async def three() -> list[int]:
@@ -152,7 +152,7 @@ def test_a_worker_holds_the_next_call_and_a_large_call_never_blocks_the_loop() -
 
 
 def test_a_source_error_raised_in_a_worker_keeps_its_reason_and_detail() -> None:
-    pool = RenderPool(1)
+    pool = WorkerPool(1)
     try:
         with pytest.raises(SourceError) as error:
             asyncio.run(pool.run(wallstreetcn.parse_answer, b'{"code": 20000, "data": {"id": 7}}', "7"))
@@ -168,10 +168,10 @@ def test_workers_of_a_console_script_do_not_import_scrapy(tmp_path: Path) -> Non
     script.write_text(
         "import asyncio, sys\n"
         "import scrapy\n"
-        "from pipelines.workers import RenderPool\n"
+        "from pipelines.workers import WorkerPool\n"
         "from tests.test_workers import _modules\n"
         "if __name__ == '__main__':\n"
-        "    pool = RenderPool(1)\n"
+        "    pool = WorkerPool(1)\n"
         "    print(asyncio.run(pool.run(_modules)))\n"
         "    pool.close()\n",
         encoding="utf-8",
@@ -221,7 +221,7 @@ def _write_when(go: str, started: str, target: str) -> str:
 
 def test_a_worker_with_threads_works_on_several_calls_at_once(tmp_path: Path) -> None:
     """The first call waits for what the second one does: one worker answers both, so it ran them at once."""
-    pool = RenderPool(1, threads=2)
+    pool = WorkerPool(1, threads=2)
     marker = tmp_path / "marker"
 
     async def both() -> list[int]:
@@ -237,7 +237,7 @@ def test_a_worker_with_threads_works_on_several_calls_at_once(tmp_path: Path) ->
 def test_calls_under_way_in_a_worker_with_threads_that_died_run_once_more(tmp_path: Path) -> None:
     """Both calls were under way when the worker died: both run again on a new worker (the first could
     not finish before: what it waits for is made only by the second call's second run)."""
-    pool = RenderPool(1, threads=2)
+    pool = WorkerPool(1, threads=2)
     release = tmp_path / "release"
 
     async def both() -> list[int]:
@@ -254,7 +254,7 @@ def test_calls_under_way_in_a_worker_with_threads_that_died_run_once_more(tmp_pa
 def test_sigterm_lets_a_worker_with_threads_finish_the_file_it_writes(tmp_path: Path) -> None:
     """SIGTERM (what ``multiprocessing`` sends its daemons when the crawl's process exits) while a
     write is under way: the write is done whole, answered, and the worker exits cleanly."""
-    pool = RenderPool(1, threads=2)
+    pool = WorkerPool(1, threads=2)
     go, started, target = tmp_path / "go", tmp_path / "started", tmp_path / "out" / "file.md"
 
     async def stopped_midway() -> tuple[str, int]:
@@ -265,7 +265,11 @@ def test_sigterm_lets_a_worker_with_threads_finish_the_file_it_writes(tmp_path: 
         await asyncio.sleep(0.2)  # the signal lands while the call waits (were it later, the test would pass too)
         go.touch()
         written = await call
-        await asyncio.to_thread(worker.process.join, 60)
+        # The pool joins the worker once its end of the pipe closes: joining it here too, from another
+        # thread, would race that join (both read the fork server's one report of the exit code).
+        deadline = time.monotonic() + 60
+        while worker in pool._running and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
         return written, worker.process.exitcode
 
     try:

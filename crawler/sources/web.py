@@ -34,7 +34,8 @@ from w3lib.url import canonicalize_url
 
 from scrapy.settings import BaseSettings
 
-from crawler.inputs import GZIP_MAGIC, gunzip, saved_page_limit
+from crawler.inputs import saved_page_limit
+from crawler.savedpage import GZIP_MAGIC, gunzip
 from crawler.sources import SourceError
 from pipelines.archive import RawSource
 from pipelines.article import Article, Attribution

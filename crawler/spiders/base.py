@@ -21,6 +21,7 @@ from crawler.arguments import SITE_REPO, Argument, parse_arguments
 from crawler.hostguard import NOT_ATTEMPTED, HostBackedOff, HostGuard
 from crawler.outbound import DisallowedURL, list_setting
 from crawler.replay import ReplayServer
+from crawler.savedpage import TOO_LARGE
 from crawler.sources import SourceError, SourceSkip
 from pipelines.article import Article
 from pipelines.state import StateStore, utc_now
@@ -141,7 +142,7 @@ class ArticleSpider(scrapy.Spider):
         if isinstance(failure.value, (SourceError, DisallowedURL)):  # refused or unreadable, already named
             reason, detail = failure.value.reason, failure.value.detail
         elif inputs.over_download_maxsize(failure.value):
-            reason = inputs.TOO_LARGE
+            reason = TOO_LARGE
         elif response is not None:
             reason = f"http-{response.status}"
         else:
