@@ -1,27 +1,22 @@
 """A WeChat page is read from its UTF-8 bytes (``wechat.read_page``: ``classify_utf8``) exactly as from
 its text (``classify``: decode, check the depth, encode again, parse): the same tree, scripts,
-depth check, failure and Article. The text path is the oracle.
+failure and Article. The text path is the oracle.
 
 Inputs: every recorded page (as a saved ``.html.gz``, as a plain saved file and as a crawled
 answer), and HAND-MADE variants: invalid UTF-8 in every part of a page (the bytes path must
 give way to the text, whose replacement characters libxml2 would not make alike), more than
 libxml2 reports of other errors before one, a byte order mark, a GBK page, an anti-crawl page,
-a page nested too deep, and generated markup mixing the characters where a str pattern and a
-bytes pattern part (folded letters, spaces only Unicode knows, non-ASCII after tag names).
+a page nested too deep. (The bytes path checks the depth of the tree libxml2 built, the text
+path scans the text: tests/test_limits.py shows where they part, on markup libxml2 does not nest.)
 """
 
 from __future__ import annotations
 
 import codecs
 import gzip
-import re
-import string
-import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from lxml import etree
 
 from crawler.sources import SourceError, wechat, wechat_page
@@ -69,8 +64,8 @@ def test_recorded_pages_read_from_bytes_as_from_text(path: Path) -> None:
 
 
 def test_the_tree_and_scripts_are_the_texts() -> None:
-    """``tree_utf8`` + ``normalize`` give ``parse``'s tree, and ``normalize`` reads the scripts
-    ``scripts`` reads after ``souplike.normalize``, on every recorded page."""
+    """``tree_utf8`` + ``normalize`` give ``parse``'s tree, and ``normalize`` reads (as UTF-8) the
+    scripts ``scripts`` reads after ``souplike.normalize``, on every recorded page."""
     for path in RECORDED:
         data = gzip.decompress(path.read_bytes())
         text = data.decode("utf-8")
@@ -82,7 +77,7 @@ def test_the_tree_and_scripts_are_the_texts() -> None:
         if body is not None:
             souplike.normalize(body)
         assert etree.tostring(root) == etree.tostring(oracle)
-        assert scripts == wechat_page.scripts(oracle)
+        assert [script.decode() for script in scripts] == wechat_page.scripts(oracle)
 
 
 def page(middle: bytes) -> bytes:
@@ -159,39 +154,3 @@ def test_hand_made_pages_read_alike() -> None:
         assert result == text_path(body, encoding)
         outcomes.add(result[0] if isinstance(result, tuple) else "article")
     assert {"article", "anti-crawl", "too-deep"} <= outcomes
-
-
-def test_the_depth_constants_are_pythons() -> None:
-    """``FOLDED_LETTERS`` and ``STR_ONLY_SPACES`` are all that a str pattern adds (every code point)."""
-    every = "".join(map(chr, range(sys.maxunicode + 1)))
-    folded: dict[str, str] = {}
-    for char in re.findall(r"(?i)[a-z]", every[128:]):
-        for letter in string.ascii_lowercase:
-            if re.fullmatch(f"(?i){letter}", char):
-                folded[letter] = folded.get(letter, "") + char
-    spaces = "".join(c for c in re.findall(r"\s", every) if not (c.isascii() and re.fullmatch(rb"\s", c.encode())))
-    assert folded == limits.FOLDED_LETTERS
-    assert spaces == limits.STR_ONLY_SPACES
-
-
-PIECES = ["<", ">", "/", "</", "<!--", "-->", "p", "P", "div", "br", "li", "script", "SCRIPT", "style", "title",
-          "\u017fcript", "scr\u0131pt", "scr\u0130pt", "lin\u212a", "\u212a", "\u3000", "\xa0", "\x1c", " ", "\n",
-          "\u4e2d", "=", "'", '"', "x", "</script\u3000>", "</\u017fcript>", "<script\u4e2d>", "<p\u2028>", "<\u0131>"]
-
-
-@settings(max_examples=400, deadline=None)
-@given(st.lists(st.sampled_from(PIECES), max_size=60))
-def test_depth_from_bytes_is_the_texts_or_left_to_it(pieces: list[str]) -> None:
-    text = "".join(pieces)
-    try:
-        expected: object = limits.nesting_depth(text, 8)
-    except KeyError:  # a raw-text name with a folded letter: the text's own reading fails on it
-        expected = KeyError
-    got = limits.nesting_depth_utf8(text.encode(), 8)
-    assert got is None or got == expected
-
-
-def test_depth_from_bytes_on_recorded_pages() -> None:
-    for path in RECORDED:
-        data = gzip.decompress(path.read_bytes())
-        assert limits.nesting_depth_utf8(data) == limits.nesting_depth(data.decode("utf-8"))

@@ -28,6 +28,8 @@ EDGE_CASES = {
     "booleans": "<table><tr><td nowrap>n</td></tr></table><input disabled checked><p hidden title>t</p>",
     "duplicates": '<p a="1" a="2" B="3" b="4">d</p><IMG SRC="x.png" Data-Src="y.png">',
     "raw": "<script>if (a < b && c > d) { x = '</p>'; }</script><style>p > a { content: '&amp;' }</style><template><b>t</b></template>",
+    "scripts": "<script> \n </script><script>\x0c</script><script></script><pre><script>  </script></pre><svg><script>a<b>c</b>&amp;</script></svg>"
+               "<script><!-- x --></script><script>a</b>b</script><textarea><script>x</script></textarea><script>中\u3000文</script>",
     "ruby": "<p>漢<rt>kan</rt>字<rp>(</rp><rt>ji</rt><rp>)</rp></p>",
     "entities": "<p>&nbsp;&lt;tag&gt;&amp;amp;&#x1F600;&copy;&unknown;&#0;&#xD800;\U0001F4A9</p>",
     "controls": "<p>a\x00b\x01c\x1bd\x7fe\u2028f</p>",
@@ -82,6 +84,8 @@ def check_same(html: str) -> None:
         assert wechat_page.meta(root, name) == (str(tag.get("content") or "") if tag else ""), name
     scripts = [s.string for s in soup.find_all("script") if s.string and s.string.strip()]
     assert [s for s in wechat_page.scripts(root) if s.strip()] == scripts
+    fresh = wechat_page.tree(html)
+    assert [data.decode() for data in wechat_page.normalize(fresh)] == wechat_page.scripts(fresh)  # as UTF-8, the same
 
 
 @pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)

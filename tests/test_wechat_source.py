@@ -194,7 +194,7 @@ def test_2018_date_is_used_when_ct_is_missing() -> None:
 
 def test_js_values() -> None:
     # Hand-made script forms, as seen across the recorded templates.
-    js = wechat.JsVars(
+    js = wechat.JsVars([(
         "var msg_title = 'A &amp; B'.html(false);\n"
         "var nickname = htmlDecode(\"N\\x26amp;M\");\n"
         "window.idx = '' || '' || '2';\n"
@@ -202,7 +202,7 @@ def test_js_values() -> None:
         "var ct = \"1700000000\" * 1;\n"
         "var TextContentNoEncode = window.a_value_which_never_exists || 'line\\x0aline2';\n"
         "  title: JsDecode('T\\x27s'),\n"
-    )
+    ).encode()])
     assert js.get("msg_title") == "A & B"
     assert js.get("nickname") == "N&M"
     assert js.get("idx") == "2"

@@ -12,7 +12,7 @@ verification page, all with HTTP 200. Every response is classified first.
 from __future__ import annotations
 
 import re
-from collections.abc import Container, Iterable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
@@ -30,7 +30,7 @@ from crawler.sources.wechat_clean import clean_body, junk_rules
 from crawler.sources.wechat_url import WECHAT_HOST, article_identity, canonical_url
 from pipelines.archive import RawSource
 from pipelines.article import Article, Attribution
-from pipelines.limits import TooDeep, check_depth, check_depth_utf8
+from pipelines.limits import TooDeep, check_depth, check_tree_depth
 
 if TYPE_CHECKING:  # not imported at run time: parse workers need no Scrapy
     from scrapy.settings import BaseSettings
@@ -95,11 +95,54 @@ def _js_unescape(literal: str) -> str:
     return _JS_ESCAPE.sub(one, literal[1:-1])
 
 
-_ALT = rf"(?:(?:htmlDecode|JsDecode)\(\s*(?:{_STRING})\s*\)|{_STRING}|[A-Za-z_$][\w$.]*)"
-#: ``var name = <alternatives>`` / ``window.name = …``: string literals (maybe wrapped) or names, joined by ``||``
-_ASSIGNMENT = re.compile(rf"(?:\bvar\s+|\bwindow\.)([A-Za-z_$][\w$]*)\s*=(?!=)\s*\(?\s*({_ALT}(?:\s*\|\|\s*{_ALT})*)")
-#: ``name: JsDecode('…')`` or ``name: '…' * 1`` members of the page's data objects
-_MEMBER = re.compile(rf"[\s,{{]([A-Za-z_$][\w$]*)\s*:\s*(?:JsDecode\(\s*({_STRING})\s*\)|({_STRING})\s*\*\s*1)")
+#: What ``\s`` matches in a str beyond ASCII's ``[ \t\n\r\f\v]`` (tests/test_wechat_jsvars.py checks every code point).
+STR_ONLY_SPACES = ("\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+                   "\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
+def _utf8_class(chars: str) -> str:
+    """A bytes pattern (``\\xNN`` escapes) matching the UTF-8 of any one of ``chars``: the ASCII ones
+    in one class, the others grouped by all but their last byte (a few quick branches, not one per character)."""
+    ascii_bytes = [ord(char) for char in chars if char.isascii()]
+    tails: dict[bytes, list[int]] = {}
+    for char in chars:
+        if not char.isascii():
+            encoded = char.encode()
+            tails.setdefault(encoded[:-1], []).append(encoded[-1])
+
+    def escaped(data: Iterable[int]) -> str:
+        return "".join(f"\\x{byte:02x}" for byte in data)
+
+    branches = [f"[{escaped(ascii_bytes)}]"] + [f"{escaped(head)}[{escaped(last)}]" for head, last in tails.items()]
+    return "(?:" + "|".join(branches) + ")"
+
+
+#: ``\s`` of a str pattern, for UTF-8 bytes.
+_UTF8_SPACE = _utf8_class(" \t\n\r\f\v" + STR_ONLY_SPACES)
+
+
+def _assignment(space: str) -> str:
+    """``var name = <alternatives>`` / ``window.name = …``: string literals (maybe wrapped) or names,
+    joined by ``||``; ``space``: the pattern of one space."""
+    alt = rf"(?:(?:htmlDecode|JsDecode)\({space}*(?:{_STRING}){space}*\)|{_STRING}|[A-Za-z_$][\w$.]*)"
+    return rf"(?:\bvar{space}+|\bwindow\.)([A-Za-z_$][\w$]*){space}*=(?!=){space}*\(?{space}*({alt}(?:{space}*\|\|{space}*{alt})*)"
+
+
+# A script is read from its UTF-8 (a 3 MB page's scripts as a str cost ~2.5 ms per regex scan,
+# most of ``JsVars``). Byte patterns read valid UTF-8 as the str patterns read its text but for
+# what a str pattern knows of Unicode: ``\s`` (written out: ``_UTF8_SPACE``), and ``\w``/``\b``
+# (non-ASCII letters). Where a non-ASCII character meets a name, the character or the text decides.
+#: The str pattern, read from the text where the bytes cannot tell.
+_ASSIGNMENT_TEXT = re.compile(_assignment(r"\s"))
+_ASSIGNMENT = re.compile(_assignment(_UTF8_SPACE).encode())
+_STRINGS = re.compile(_STRING.encode())
+#: A name's end next to a non-ASCII character (outside string literals): a str ``\w`` may take it.
+_UNSURE = re.compile(rb"[\w$.][\x80-\xff]")
+#: The value of a ``name: JsDecode('…')`` or ``name: '…' * 1`` member of the page's data objects, after the name.
+_MEMBER_VALUE = re.compile(rf"{_UTF8_SPACE}*:{_UTF8_SPACE}*(?:JsDecode\({_UTF8_SPACE}*({_STRING}){_UTF8_SPACE}*\)|({_STRING}){_UTF8_SPACE}*\*{_UTF8_SPACE}*1)".encode())
+_WORD = re.compile(r"\w")
+_MEMBER_BEFORE = re.compile(r"[\s,{]")
+_NAME_START = re.compile(r"[A-Za-z_$]")
 
 
 #: The variables the source reads (``JsVars.get``): only assignments to these are looked for.
@@ -108,77 +151,146 @@ ASSIGNED_NAMES = (
     "msg_title", "nickname", "author", "msg_cdn_url", "msg_desc", "user_name", "TextContentNoEncode", "ContentNoEncode",
 )
 _NAMES = "|".join(sorted(ASSIGNED_NAMES, key=len, reverse=True))
-#: Where an ``_ASSIGNMENT`` to one of ``ASSIGNED_NAMES`` can start. Each pattern starts with a
-#: literal, which the regex engine skips to quickly; one alternation of both costs several times more.
-_ASSIGNMENT_STARTS = (re.compile(rf"var\s+(?:{_NAMES})\s*="), re.compile(rf"window\.(?:{_NAMES})\s*="))
-#: What a ``_MEMBER``'s value starts or ends with: found first, its name is then read backwards.
-_JS_DECODE = re.compile(r"JsDecode\(")
-_TIMES_ONE = re.compile(r"\*\s*1")
+#: Where an assignment to one of ``ASSIGNED_NAMES`` can start. Each pattern starts with a literal,
+#: which the regex engine skips to quickly; one alternation of both costs several times more.
+_ASSIGNMENT_STARTS = tuple(re.compile(rf"{start}(?:{_NAMES}){_UTF8_SPACE}*=".encode()) for start in (rf"var{_UTF8_SPACE}+", r"window\."))
+#: What a member's value starts or ends with: found first, its name is then read backwards
+#: (``*`` is rare enough in scripts to be found by ``bytes.find``, far quicker than a regex scan).
+_JS_DECODE = re.compile(rb"JsDecode\(")
+_TIMES_ONE = re.compile(rf"\*{_UTF8_SPACE}*1".encode())
 
 
-def _matches(pattern: re.Pattern[str], text: str, starts: Iterable[int]) -> Iterator[re.Match[str]]:
-    """What ``pattern.finditer(text)`` finds among ``starts`` (ascending): matches that do not
-    overlap an earlier one."""
-    end = 0
-    for start in starts:
-        if start >= end and (match := pattern.match(text, start)):
-            end = match.end()
-            yield match
+def _char_before(data: bytes, end: int) -> tuple[int, str]:
+    """The character of valid UTF-8 ``data`` that ends at ``end`` (> 0): where it starts, and it."""
+    start = end - 1
+    while data[start] & 0xC0 == 0x80:  # a continuation byte
+        start -= 1
+    return start, data[start:end].decode()
 
 
-def _assignment_starts(text: str) -> list[int]:
-    """Where an ``_ASSIGNMENT`` to one of ``ASSIGNED_NAMES`` can start."""
-    return sorted({match.start() for pattern in _ASSIGNMENT_STARTS for match in pattern.finditer(text)})
+def _is_name_char(char: str) -> bool:
+    return char.isalnum() or char in "_$"
 
 
-def _back_over_space(text: str, end: int) -> int:
-    while end > 0 and text[end - 1].isspace():
-        end -= 1
+def _back_over(data: bytes, end: int, takes: Callable[[str], bool]) -> int:
+    """The start of the run of characters ``takes`` accepts that ends at ``end``. ASCII ones are
+    stripped by ``bytes.rstrip`` (``_ASCII_TAKEN``), a window at a time; others are decoded one by one."""
+    while end > 0:
+        if data[end - 1] < 0x80:
+            window = max(0, end - 64)
+            start = window + len(data[window:end].rstrip(_ASCII_TAKEN[takes]))
+            if start == end:
+                return end
+            end = start
+        else:
+            start, char = _char_before(data, end)
+            if not takes(char):
+                return end
+            end = start
     return end
 
 
-def _opening_quote(text: str, close: int) -> int:
+#: The ASCII bytes each reading backwards takes (from the same predicate: the same choice).
+_ASCII_TAKEN = {takes: bytes(byte for byte in range(0x80) if takes(chr(byte))) for takes in (str.isspace, _is_name_char)}
+
+
+def _back_over_space(data: bytes, end: int) -> int:
+    return _back_over(data, end, str.isspace)
+
+
+def _opening_quote(data: bytes, close: int) -> int:
     """Where the string literal whose closing quote is at ``close`` opens: the nearest earlier
     same quote not escaped (an even run of backslashes before it); -1 if none."""
-    quote = text[close]
-    at = text.rfind(quote, 0, close)
+    quote = data[close:close + 1]
+    at = data.rfind(quote, 0, close)
     while at >= 0:
         slashes = 0
-        while at - slashes > 0 and text[at - slashes - 1] == "\\":
+        while at - slashes > 0 and data[at - slashes - 1] == 0x5C:  # a backslash
             slashes += 1
         if slashes % 2 == 0:
             return at
-        at = text.rfind(quote, 0, at)
+        at = data.rfind(quote, 0, at)
     return -1
 
 
-def _member_start(text: str, value: int) -> int:
-    """The start of the ``_MEMBER`` whose value (after ``name:`` and spaces) starts at ``value``:
-    the character before the name, which is read backwards (``str.isspace``, and ``str.isalnum`` with
-    ``_`` and ``$``, are the pattern's classes); -1 when there is no ``name:`` before it."""
-    colon = _back_over_space(text, value)
-    if colon <= 0 or text[colon - 1] != ":":
-        return -1
-    end = _back_over_space(text, colon - 1)
-    start = end
-    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_$"):
-        start -= 1
-    return start - 1 if 0 < start < end else -1
+def _member_name(data: bytes, value: int) -> tuple[int, int] | None:
+    """The name of the member whose value (after ``name:`` and spaces) starts at ``value``, read
+    backwards (``str.isspace``, and ``str.isalnum`` with ``_`` and ``$``, are the str pattern's
+    classes): its start and end; None when there is no ``name:`` before it."""
+    colon = _back_over_space(data, value)
+    if colon <= 0 or data[colon - 1] != 0x3A:  # ":"
+        return None
+    end = _back_over_space(data, colon - 1)
+    start = _back_over(data, end, _is_name_char)
+    return (start, end) if 0 < start < end else None
 
 
-def _member_starts(text: str) -> list[int]:
-    """Where a ``_MEMBER`` can start: before ``name: JsDecode(`` and before ``name: '…' * 1``."""
-    starts = {_member_start(text, match.start()) for match in _JS_DECODE.finditer(text)}
-    for match in _TIMES_ONE.finditer(text):
-        close = _back_over_space(text, match.start()) - 1
-        if close > 0 and text[close] in "\"'" and (opening := _opening_quote(text, close)) >= 0:
-            starts.add(_member_start(text, opening))
-    starts.discard(-1)
-    return sorted(starts)
+class _Script:
+    """One script's UTF-8, and what it assigns and holds as members."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.assignments: list[tuple[str, list[str]]] = []  #: (name, its string literals), in order
+        self.members: list[tuple[str, str]] = []  #: (name, its string literal), in order
+        members: dict[int, tuple[int, int]] = {}  # start (the character before the name) → the name
+        for match in _JS_DECODE.finditer(data):
+            self._member_at(members, match.start())
+        star = data.find(b"*")
+        while star >= 0:
+            if match := _TIMES_ONE.match(data, star):
+                close = _back_over_space(data, star) - 1
+                if close > 0 and data[close] in b"\"'" and (opening := _opening_quote(data, close)) >= 0:
+                    self._member_at(members, opening)
+            star = data.find(b"*", match.end() if match else star + 1)
+        self._read_assignments(sorted({match.start() for pattern in _ASSIGNMENT_STARTS for match in pattern.finditer(data)}))
+        self._read_members(members)
+
+    def _member_at(self, members: dict[int, tuple[int, int]], value: int) -> None:
+        if name := _member_name(self.data, value):
+            members[_char_before(self.data, name[0])[0]] = name
+
+    def _read_assignments(self, starts: list[int]) -> None:
+        """``var name = …`` at ``starts`` (ascending), each not overlapping an earlier one."""
+        data, end = self.data, 0
+        for start in starts:
+            if start < end or (start and data[start - 1] >= 0x80 and _WORD.match(_char_before(data, start)[1])):
+                continue  # overlapped, or a non-ASCII letter before: no ``\b``
+            match = _ASSIGNMENT.match(data, start)
+            if match is None:
+                continue
+            if _UNSURE.search(_STRINGS.sub(b" ", data[match.start(2):match.end() + 1])):
+                end = self._read_assignment_from_text(start)
+            else:
+                end = match.end()
+                self.assignments.append((match.group(1).decode(), [s.decode() for s in _STRINGS.findall(match.group(2))]))
+
+    def _read_assignment_from_text(self, start: int) -> int:
+        """The assignment at ``start`` read from the text (a non-ASCII letter may continue a name
+        where the bytes stopped); where it ends in the bytes."""
+        text = self.data[start:].decode()
+        match = _ASSIGNMENT_TEXT.match(text)
+        # The same pattern matched the bytes, and reads them alike up to a name's end: it matches.
+        # (``\b`` at 0 of ``text`` sees no character before it: the caller checked that one.)
+        assert match is not None
+        self.assignments.append((match.group(1), re.findall(_STRING, match.group(2))))
+        return start + len(text[:match.end()].encode())
+
+    def _read_members(self, members: dict[int, tuple[int, int]]) -> None:
+        """``name: JsDecode('…')`` / ``name: '…' * 1`` at the starts of ``members`` (ascending), each
+        not overlapping an earlier one."""
+        data, end = self.data, 0
+        for start in sorted(members):
+            name_start, name_end = members[start]
+            if start < end or not _MEMBER_BEFORE.match(data[start:name_start].decode()):
+                continue
+            name = data[name_start:name_end].decode()
+            if _NAME_START.match(name) and (match := _MEMBER_VALUE.match(data, name_end)):
+                end = match.end()
+                self.members.append((name, (match.group(1) or match.group(2)).decode()))
 
 
 class JsVars:
-    """The string values a page's scripts assign, read once per page (``texts``: the scripts, or one text).
+    """The string values a page's scripts assign, read once per page (``scripts``: their UTF-8).
 
     ``get(name)``: the first non-empty value of ``var name = …`` or ``window.name = …`` (``name``
     one of ``ASSIGNED_NAMES``) whose right side is string literals (``'a' || 'b'``, ``htmlDecode("…")``,
@@ -186,16 +298,17 @@ class JsVars:
     Values are JS-unescaped, then HTML-unescaped. Each script is searched on its own.
     """
 
-    def __init__(self, texts: str | Iterable[str]):
+    def __init__(self, scripts: Iterable[bytes]):
         #: name → its string literals, in order; unescaped only when asked for (a text share's
         #: ``content_noencode`` is the whole article)
         self.assigned: dict[str, list[str]] = {}
         self.members: dict[str, list[str]] = {}
-        for text in [texts] if isinstance(texts, str) else texts:
-            for match in _matches(_ASSIGNMENT, text, _assignment_starts(text)):
-                self.assigned.setdefault(match.group(1), []).extend(re.findall(_STRING, match.group(2)))
-            for match in _matches(_MEMBER, text, _member_starts(text)):
-                self.members.setdefault(match.group(1), []).append(match.group(2) or match.group(3))
+        for data in scripts:
+            script = _Script(data)
+            for name, literals in script.assignments:
+                self.assigned.setdefault(name, []).extend(literals)
+            for name, literal in script.members:
+                self.members.setdefault(name, []).append(literal)
         self._values: dict[tuple[bool, str], str] = {}
 
     def _value(self, store: dict[str, list[str]], name: str) -> str:
@@ -246,7 +359,7 @@ class Page:
     kind: str
     root: etree._Element  #: the page's tree
     url: str  #: where it was fetched (after redirects)
-    scripts: list[str]  #: the texts of its scripts, in document order (``wechat_page.normalize``)
+    scripts: list[bytes]  #: the UTF-8 of its scripts' texts, in document order (``wechat_page.normalize``)
     share_url: str = ""  #: for SHARE: the original article
 
     @cached_property
@@ -311,7 +424,7 @@ def classify_utf8(data: bytes, url: str = "") -> Page | None:
     if root is None:
         return None
     try:
-        check_depth_utf8(data)
+        check_tree_depth(root)  # before anything walks the tree
     except TooDeep as exc:
         raise SourceError(exc.reason, str(exc)) from None
     return _classified(Page(NORMAL, root, url, wechat_page.normalize(root)))
@@ -464,7 +577,7 @@ def body_html(page: Page, junk: Mapping[str, Mapping[str, Iterable[str]]], accou
     """The article body: the cleaned ``#js_content``, or a share's images and text; and whether
     it holds any text (read from the cleaned tree itself, not by parsing the body again)."""
     if page.kind in (IMAGE_SHARE, TEXT_SHARE):
-        images = _js_list_urls(page.scripts, "picture_page_info_list") if page.kind == IMAGE_SHARE else []
+        images = _js_list_urls((data.decode() for data in page.scripts), "picture_page_info_list") if page.kind == IMAGE_SHARE else []
         body = "".join(f'<p><img src="{escape(url)}"></p>' for url in images) + _text_html(_share_text(page.vars))
         return body, bool(BeautifulSoup(body, "lxml").get_text(strip=True))  # a few paragraphs made here
     content = page.content
