@@ -101,14 +101,34 @@ class OldJsVars:
                 self.members.setdefault(match.group(1), []).append(match.group(2) or match.group(3))
 
 
+#: The full scan the oracle's starts stand for (tests/test_fast_paths.py until 2026-12-03): an
+#: assignment to a name the source reads, and every member, found by one plain ``finditer``.
+WANTED_ASSIGNMENT = re.compile(_ASSIGNMENT.pattern.replace("([A-Za-z_$][\\w$]*)", f"({_NAMES})", 1))
+
+
+def full_scan(texts: list[str]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    assigned: dict[str, list[str]] = {}
+    members: dict[str, list[str]] = {}
+    for text in texts:
+        for match in WANTED_ASSIGNMENT.finditer(text):
+            assigned.setdefault(match.group(1), []).extend(re.findall(_STRING, match.group(2)))
+        for match in _MEMBER.finditer(text):
+            members.setdefault(match.group(1), []).append(match.group(2) or match.group(3))
+    return assigned, members
+
+
 # --- The comparison ------------------------------------------------------------------------------
 
 
-def assert_same(texts: list[str]) -> wechat.JsVars:
+def assert_same(texts: list[str], scan: bool = True) -> wechat.JsVars:
+    """``JsVars`` of the texts' UTF-8 reads what the oracle read from the texts, and (``scan``)
+    what the full scan finds."""
     old = OldJsVars(texts)
     new = wechat.JsVars([text.encode() for text in texts])
     assert new.assigned == old.assigned
     assert new.members == old.members
+    if scan:
+        assert (new.assigned, new.members) == full_scan(texts)
     for name in wechat.ASSIGNED_NAMES:  # the values, through the same unescaping
         assert new.get(name) == next((v for v in (unescape(wechat._js_unescape(s)).strip() for s in old.assigned.get(name, ())) if v), "")
     return new
@@ -174,7 +194,33 @@ PIECES = [
 @settings(max_examples=600, deadline=None)
 @given(st.lists(st.lists(st.one_of(st.sampled_from(PIECES), st.text(st.characters(blacklist_categories=("Cs",)), max_size=3)), max_size=40), max_size=3))
 def test_generated_scripts(scripts: list[list[str]]) -> None:
-    assert_same(["".join(pieces) for pieces in scripts])
+    assert_same(["".join(pieces) for pieces in scripts], scan=False)  # the oracle's own reading
+
+
+#: Hand-made JS around the full scan's edges (tests/test_fast_paths.py): names with ``$`` and
+#: digits, Unicode and no spaces, ``var`` inside words, members after ``{``/``,``, unterminated strings.
+SCAN_EDGES = [
+    "var a = 'x'; window.b=\"y\" || ''; var  $c\u3000=\u3000htmlDecode('z');",
+    "avar x = '1'; xwindow.y = '2'; var 9z = '3'; var w = (  'p' || \"q\" );",
+    "{title: JsDecode('t'),desc:'d' * 1, 1x: '2' * 1,\u00a0n\u2003:\tJsDecode( \"u\" )}",
+    "a b : JsDecode('c') d$e:'f'*1 {g:'h' *  1} ,i :'j'",
+    "var k = 'unterminated; window.l = JsDecode('m'); n: 'o",
+    "var ct = 'a' || b; window.sn=\"x\"; var ctx = '1'; var msg_title = \"var biz = 'inside'\"; xvar mid = '2';",
+]
+
+
+@pytest.mark.parametrize("script", SCAN_EDGES)
+def test_what_the_full_scan_finds(script: str) -> None:
+    assert WANTED_ASSIGNMENT.pattern != _ASSIGNMENT.pattern  # the names put in
+    assert_same([script])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["var", "window.", " ", "\u3000", "=", ":", "'", '"', "a", "$", "1", "{", ",",
+                                 "JsDecode(", ")", "*", "1", "||", "\\", "\n", "htmlDecode(", "ct", "sn", "msg_title"]),
+                max_size=40).map("".join))
+def test_what_the_full_scan_finds_on_generated_text(script: str) -> None:
+    assert_same([script])
 
 
 def test_the_classes_are_pythons() -> None:
